@@ -1,0 +1,174 @@
+//! `trailhunt load`: load logs and print the load summary.
+
+use std::io::Write;
+use std::process::ExitCode;
+
+use anyhow::Result;
+use clap::{Args, ValueEnum};
+use tabled::builder::Builder as TableBuilder;
+use tabled::settings::Style;
+use trailhunt_cloudtrail::{Dataset, LoadOptions, LoadReport, WindowMode, discover, load};
+
+use crate::util::parse_duration;
+
+pub const EXAMPLES: &str = "Examples:
+  trailhunt load examples/data
+  trailhunt load 'logs/**/*.json.gz' --format json | jq .records
+  zcat events.ndjson.gz | trailhunt load -
+  trailhunt load AWSLogs/ --session-gap 30m --strict";
+
+/// Where the data comes from and how to window it: shared by every command that loads.
+#[derive(Args, Debug, Clone)]
+pub struct InputArgs {
+    /// Files, folders (read recursively), globs, or `-` for standard input.
+    #[arg(required = true, value_name = "PATH")]
+    pub paths: Vec<String>,
+    /// Events per window when cutting each entity's activity into count windows.
+    #[arg(
+        long,
+        value_name = "N",
+        default_value_t = 60,
+        conflicts_with = "session_gap"
+    )]
+    pub window_events: u32,
+    /// Cut windows at gaps of inactivity instead (e.g. `30m`).
+    #[arg(long, value_name = "DURATION", value_parser = parse_duration)]
+    pub session_gap: Option<i64>,
+    /// Treat any skipped file or dropped content as an error (exit 2).
+    #[arg(long)]
+    pub strict: bool,
+    /// Loader threads (default: one per core).
+    #[arg(long, value_name = "N", default_value_t = 0)]
+    pub threads: usize,
+}
+
+impl InputArgs {
+    pub fn options(&self) -> Result<LoadOptions> {
+        if self.window_events == 0 {
+            anyhow::bail!("--window-events must be at least 1");
+        }
+        Ok(LoadOptions {
+            threads: self.threads,
+            window: match self.session_gap {
+                Some(g) => WindowMode::Session(g),
+                None => WindowMode::Events(self.window_events),
+            },
+        })
+    }
+
+    /// Load the inputs, print warnings to stderr, and apply `--strict`.
+    pub fn load(&self) -> Result<Dataset> {
+        let found = discover(&self.paths)?;
+        let data = load(&found, &self.options()?, None)?;
+        print_problems(&data.report, &mut std::io::stderr().lock())?;
+        if self.strict {
+            let bad = data.report.files_skipped + data.report.files_with_warnings;
+            if bad > 0 {
+                anyhow::bail!(
+                    "--strict: {bad} file(s) were skipped or only partly loaded (see the warnings above)"
+                );
+            }
+        }
+        Ok(data)
+    }
+}
+
+#[derive(Copy, Clone, Debug, PartialEq, Eq, ValueEnum)]
+pub enum SummaryFormat {
+    Table,
+    Json,
+}
+
+#[derive(Args, Debug)]
+pub struct LoadArgs {
+    #[command(flatten)]
+    input: InputArgs,
+    /// Output format of the summary.
+    #[arg(long, value_enum, default_value_t = SummaryFormat::Table)]
+    format: SummaryFormat,
+}
+
+/// Warnings and rejections, one line each, naming the file.
+pub fn print_problems(r: &LoadReport, w: &mut impl Write) -> std::io::Result<()> {
+    for f in r.problems() {
+        if let Some(why) = &f.rejected {
+            writeln!(w, "warning: skipped {}: {why}", f.path)?;
+        }
+        for warn in &f.warnings {
+            writeln!(w, "warning: {}: {warn}", f.path)?;
+        }
+    }
+    Ok(())
+}
+
+pub fn run(args: LoadArgs) -> Result<ExitCode> {
+    let data = args.input.load()?;
+    let r = &data.report;
+    let mut out = std::io::stdout().lock();
+    match args.format {
+        SummaryFormat::Json => {
+            serde_json::to_writer_pretty(&mut out, r)?;
+            writeln!(out)?;
+        }
+        SummaryFormat::Table => write_table(r, &mut out)?,
+    }
+    out.flush()?;
+    Ok(ExitCode::SUCCESS)
+}
+
+fn write_table(r: &LoadReport, out: &mut impl Write) -> std::io::Result<()> {
+    let mb = r.json_bytes as f64 / 1e6;
+    let rate = if r.seconds > 0.0 { mb / r.seconds } else { 0.0 };
+    let mut t = TableBuilder::default();
+    t.push_record(["files loaded", &r.files_loaded.to_string()]);
+    let skipped = if r.files_skipped == 0 {
+        "0".to_string()
+    } else {
+        let mut kinds: Vec<String> = Vec::new();
+        let mut counts = std::collections::BTreeMap::new();
+        for f in &r.files {
+            if let Some(k) = &f.rejected_kind {
+                *counts.entry(k.clone()).or_insert(0) += 1;
+            }
+        }
+        for (k, n) in counts {
+            kinds.push(format!("{n} {k}"));
+        }
+        format!("{} ({})", r.files_skipped, kinds.join(", "))
+    };
+    t.push_record(["files skipped", &skipped]);
+    t.push_record(["digest/control files", &r.files_without_events.to_string()]);
+    t.push_record(["files with warnings", &r.files_with_warnings.to_string()]);
+    if !r.ignored.is_empty() {
+        t.push_record(["non-log files ignored", &r.ignored.len().to_string()]);
+    }
+    t.push_record(["records", &r.records.to_string()]);
+    if r.records_without_time > 0 {
+        t.push_record([
+            "records without eventTime",
+            &r.records_without_time.to_string(),
+        ]);
+    }
+    let range = match (&r.first_event, &r.last_event) {
+        (Some(a), Some(b)) => format!("{a} .. {b}"),
+        _ => "-".into(),
+    };
+    t.push_record(["time range", &range]);
+    t.push_record(["entities", &r.entities.to_string()]);
+    let mode = match r.window_mode {
+        WindowMode::Events(n) => format!("{n} events"),
+        WindowMode::Session(g) => format!("{}s inactivity", g / 1_000_000_000),
+    };
+    t.push_record([format!("windows ({mode})"), r.windows.to_string()]);
+    t.push_record([
+        "read".to_string(),
+        format!(
+            "{:.1} MB on disk, {mb:.1} MB JSON in {:.2}s ({rate:.0} MB/s)",
+            r.bytes as f64 / 1e6,
+            r.seconds
+        ),
+    ]);
+    let mut table = t.build();
+    table.with(Style::rounded());
+    writeln!(out, "{table}")
+}

@@ -1,0 +1,48 @@
+//! `trailhunt`: parse the command line and dispatch; the work lives in the library crates.
+
+mod generate_cmd;
+mod load_cmd;
+mod util;
+
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand};
+
+/// Hunt through AWS CloudTrail logs with a pipe query language.
+#[derive(Parser)]
+#[command(name = "trailhunt", version, about, long_about = None)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Load CloudTrail logs and print what was found: files, records, skipped files,
+    /// time range, entities and windows.
+    #[command(after_help = load_cmd::EXAMPLES)]
+    Load(load_cmd::LoadArgs),
+    /// Write a realistic synthetic CloudTrail tree (S3 delivery layout, gzipped) with
+    /// planted attack stories, for trying trailhunt out and for benchmarks.
+    #[command(after_help = generate_cmd::EXAMPLES)]
+    Generate(generate_cmd::GenerateArgs),
+}
+
+fn main() -> ExitCode {
+    util::reset_sigpipe();
+    let cli = Cli::parse();
+    let result = match cli.command {
+        Command::Load(args) => load_cmd::run(args),
+        Command::Generate(args) => generate_cmd::run(args),
+    };
+    match result {
+        Ok(code) => code,
+        Err(e) => {
+            if util::is_broken_pipe(&e) {
+                return ExitCode::SUCCESS;
+            }
+            eprintln!("error: {e:#}");
+            ExitCode::from(2)
+        }
+    }
+}

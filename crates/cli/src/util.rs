@@ -1,0 +1,37 @@
+//! Small helpers shared by the subcommands.
+
+/// True when `e` (or its cause) is a closed pipe: `trailhunt … | head` ends quietly.
+pub fn is_broken_pipe(e: &anyhow::Error) -> bool {
+    e.chain().any(|c| {
+        c.downcast_ref::<std::io::Error>()
+            .is_some_and(|io| io.kind() == std::io::ErrorKind::BrokenPipe)
+    })
+}
+
+/// Rust ignores SIGPIPE; we report broken pipes as errors and end quietly instead.
+pub fn reset_sigpipe() {}
+
+/// Parse a duration like `30m`, `2h`, `45s`, `1d`, `90` (seconds) into nanoseconds.
+pub fn parse_duration(s: &str) -> Result<i64, String> {
+    let s = s.trim();
+    let split = s.find(|c: char| !c.is_ascii_digit()).unwrap_or(s.len());
+    let (n, unit) = s.split_at(split);
+    let n: i64 = n
+        .parse()
+        .map_err(|_| format!("`{s}` is not a duration; write it like 30m, 2h, 45s or 1d"))?;
+    let mult: i64 = match unit.trim() {
+        "" | "s" | "sec" | "secs" => 1,
+        "m" | "min" | "mins" => 60,
+        "h" | "hr" | "hrs" => 3600,
+        "d" | "day" | "days" => 86_400,
+        "w" => 7 * 86_400,
+        other => {
+            return Err(format!(
+                "unknown unit `{other}` in `{s}`; use s, m, h, d or w"
+            ));
+        }
+    };
+    n.checked_mul(mult)
+        .and_then(|v| v.checked_mul(1_000_000_000))
+        .ok_or_else(|| format!("`{s}` is too long a duration"))
+}

@@ -1,0 +1,413 @@
+//! Column buffers one loader thread fills, record by record, and turns into Arrow batches.
+//!
+//! Our own buffers rather than arrow's builders, because a file that turns out to be broken
+//! halfway must be rolled back to where it started ([`Builder::rollback`]).
+
+use std::sync::Arc;
+
+use datafusion::arrow::array::{
+    ArrayRef, BooleanArray, DictionaryArray, Int32Array, ListArray, RecordBatch, StringArray,
+    StructArray, TimestampNanosecondArray, UInt8Array, UInt32Array,
+};
+use datafusion::arrow::buffer::{BooleanBuffer, Buffer, NullBuffer, OffsetBuffer, ScalarBuffer};
+use datafusion::arrow::error::ArrowError;
+
+use crate::catalog::LocalCatalog;
+use crate::schema::{self, TYPED, TypedKind, TypedLayout, col, kind};
+use crate::time::parse_event_time;
+
+/// A growable Utf8 column with validity.
+#[derive(Default)]
+pub(crate) struct StrCol {
+    data: Vec<u8>,
+    offsets: Vec<i32>,
+    valid: Vec<bool>,
+}
+
+impl StrCol {
+    fn new() -> Self {
+        StrCol {
+            data: Vec::new(),
+            offsets: vec![0],
+            valid: Vec::new(),
+        }
+    }
+
+    #[inline]
+    fn push(&mut self, s: &str) {
+        self.data.extend_from_slice(s.as_bytes());
+        self.offsets.push(self.data.len() as i32);
+        self.valid.push(true);
+    }
+
+    #[inline]
+    fn push_null(&mut self) {
+        self.offsets.push(self.data.len() as i32);
+        self.valid.push(false);
+    }
+
+    fn len(&self) -> usize {
+        self.valid.len()
+    }
+
+    fn get(&self, i: usize) -> Option<&str> {
+        if !*self.valid.get(i)? {
+            return None;
+        }
+        let (a, b) = (self.offsets[i] as usize, self.offsets[i + 1] as usize);
+        std::str::from_utf8(&self.data[a..b]).ok()
+    }
+
+    fn truncate(&mut self, n: usize) {
+        self.valid.truncate(n);
+        self.offsets.truncate(n + 1);
+        self.data.truncate(self.offsets[n] as usize);
+    }
+
+    fn finish(&mut self) -> Result<StringArray, ArrowError> {
+        let offsets = OffsetBuffer::new(ScalarBuffer::from(std::mem::replace(
+            &mut self.offsets,
+            vec![0],
+        )));
+        let data = Buffer::from_vec(std::mem::take(&mut self.data));
+        let nulls = nulls(std::mem::take(&mut self.valid));
+        StringArray::try_new(offsets, data, nulls)
+    }
+}
+
+fn nulls(valid: Vec<bool>) -> Option<NullBuffer> {
+    if valid.iter().all(|v| *v) {
+        None
+    } else {
+        Some(NullBuffer::new(BooleanBuffer::from(valid)))
+    }
+}
+
+enum Typed {
+    Str(StrCol),
+    Bool(Vec<Option<bool>>),
+}
+
+impl Typed {
+    fn len(&self) -> usize {
+        match self {
+            Typed::Str(c) => c.len(),
+            Typed::Bool(c) => c.len(),
+        }
+    }
+}
+
+/// Where a builder stood before a file (or a value) was started.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Checkpoint {
+    rows: usize,
+    kv: usize,
+    sources: usize,
+}
+
+/// Column buffers for one thread's share of the records.
+pub(crate) struct Builder {
+    layout: TypedLayout,
+    typed: Vec<Typed>,
+    set: Vec<bool>,
+    timestamp: Vec<Option<i64>>,
+    entity: StrCol,
+    account: StrCol,
+    source: Vec<i32>,
+    source_names: Vec<String>,
+    kv_offsets: Vec<i32>,
+    kv_keys: Vec<u32>,
+    kv_vals: StrCol,
+    kv_kinds: Vec<u8>,
+    /// Records whose event time was missing or unparseable.
+    pub(crate) bad_times: u64,
+    num: String,
+}
+
+impl Builder {
+    pub(crate) fn new(layout: TypedLayout) -> Self {
+        let typed = TYPED
+            .iter()
+            .map(|(_, k)| match k {
+                TypedKind::Str => Typed::Str(StrCol::new()),
+                TypedKind::Bool => Typed::Bool(Vec::new()),
+            })
+            .collect();
+        Builder {
+            layout,
+            typed,
+            set: vec![false; TYPED.len()],
+            timestamp: Vec::new(),
+            entity: StrCol::new(),
+            account: StrCol::new(),
+            source: Vec::new(),
+            source_names: Vec::new(),
+            kv_offsets: vec![0],
+            kv_keys: Vec::new(),
+            kv_vals: StrCol::new(),
+            kv_kinds: Vec::new(),
+            bad_times: 0,
+            num: String::new(),
+        }
+    }
+
+    /// Records buffered so far.
+    pub(crate) fn rows(&self) -> usize {
+        self.timestamp.len()
+    }
+
+    /// Start attributing records to source `name`.
+    pub(crate) fn set_source(&mut self, name: &str) {
+        if self.source_names.last().map(String::as_str) != Some(name) {
+            self.source_names.push(name.to_string());
+        }
+    }
+
+    pub(crate) fn checkpoint(&self) -> Checkpoint {
+        Checkpoint {
+            rows: self.rows(),
+            kv: self.kv_keys.len(),
+            sources: self.source_names.len(),
+        }
+    }
+
+    /// Forget every record added since `cp`.
+    pub(crate) fn rollback(&mut self, cp: Checkpoint) {
+        let n = cp.rows;
+        for t in &mut self.typed {
+            match t {
+                Typed::Str(c) => c.truncate(n),
+                Typed::Bool(c) => c.truncate(n),
+            }
+        }
+        self.set.iter_mut().for_each(|s| *s = false);
+        self.timestamp.truncate(n);
+        self.entity.truncate(n);
+        self.account.truncate(n);
+        self.source.truncate(n);
+        self.kv_offsets.truncate(n + 1);
+        self.kv_keys.truncate(cp.kv);
+        self.kv_vals.truncate(cp.kv);
+        self.kv_kinds.truncate(cp.kv);
+        // Keep the current source name even if the file added it after the checkpoint.
+        if self.source_names.len() > cp.sources.max(1) {
+            let cur = self.source_names.pop();
+            self.source_names.truncate(cp.sources);
+            if let Some(cur) = cur {
+                self.source_names.push(cur);
+            }
+        }
+    }
+
+    /// Begin a record; every value until [`Self::end_record`] belongs to it.
+    pub(crate) fn begin_record(&mut self) {
+        self.set.iter_mut().for_each(|s| *s = false);
+    }
+
+    fn push_kv(&mut self, cat: &mut LocalCatalog<'_>, id: u32, v: Option<&str>, k: u8) {
+        self.kv_keys.push(id);
+        match v {
+            Some(v) => self.kv_vals.push(v),
+            None => self.kv_vals.push_null(),
+        }
+        self.kv_kinds.push(k);
+        cat.count(id);
+    }
+
+    /// A JSON string at path `id`.
+    #[inline]
+    pub(crate) fn string(&mut self, cat: &mut LocalCatalog<'_>, id: u32, s: &str) {
+        if let Some(c) = self.layout.typed(id)
+            && !self.set[c]
+        {
+            match &mut self.typed[c] {
+                Typed::Str(col) => {
+                    col.push(s);
+                    self.set[c] = true;
+                    cat.count(id);
+                    return;
+                }
+                Typed::Bool(col) => {
+                    let b = match s {
+                        "true" | "True" | "TRUE" => Some(true),
+                        "false" | "False" | "FALSE" => Some(false),
+                        _ => None,
+                    };
+                    if b.is_some() {
+                        col.push(b);
+                        self.set[c] = true;
+                        cat.count(id);
+                        return;
+                    }
+                }
+            }
+        }
+        self.push_kv(cat, id, Some(s), kind::STRING);
+    }
+
+    /// A JSON boolean at path `id`.
+    #[inline]
+    pub(crate) fn boolean(&mut self, cat: &mut LocalCatalog<'_>, id: u32, b: bool) {
+        if let Some(c) = self.layout.typed(id)
+            && !self.set[c]
+            && let Typed::Bool(col) = &mut self.typed[c]
+        {
+            col.push(Some(b));
+            self.set[c] = true;
+            cat.count(id);
+            return;
+        }
+        self.push_kv(cat, id, Some(if b { "true" } else { "false" }), kind::BOOL);
+    }
+
+    /// A JSON number at path `id`, as text.
+    #[inline]
+    pub(crate) fn number(&mut self, cat: &mut LocalCatalog<'_>, id: u32, n: NumText) {
+        let mut s = std::mem::take(&mut self.num);
+        s.clear();
+        n.write(&mut s);
+        self.push_kv(cat, id, Some(&s), kind::NUMBER);
+        self.num = s;
+    }
+
+    /// `null`, `{}` or `[]` at path `id`.
+    #[inline]
+    pub(crate) fn marker(&mut self, cat: &mut LocalCatalog<'_>, id: u32, k: u8) {
+        if k == kind::NULL && self.layout.typed(id).is_some() {
+            // A typed column simply stays null.
+            return;
+        }
+        let text = match k {
+            kind::EMPTY_OBJECT => Some("{}"),
+            kind::EMPTY_ARRAY => Some("[]"),
+            _ => None,
+        };
+        self.push_kv(cat, id, text, k);
+    }
+
+    /// Finish the current record: fill unset columns and derive the computed ones.
+    pub(crate) fn end_record(&mut self) {
+        let row = self.rows();
+        for (c, t) in self.typed.iter_mut().enumerate() {
+            if !self.set[c] {
+                match t {
+                    Typed::Str(col) => col.push_null(),
+                    Typed::Bool(col) => col.push(None),
+                }
+            }
+            debug_assert_eq!(t.len(), row + 1);
+        }
+        let ts = self.str_at(col::EVENT_TIME, row).and_then(parse_event_time);
+        if ts.is_none() {
+            self.bad_times += 1;
+        }
+        self.timestamp.push(ts);
+        let arn = self.str_at(col::USER_ARN, row).filter(|s| !s.is_empty());
+        let entity = match arn {
+            Some(a) => a.to_string(),
+            None => format!(
+                "source_ip:{}",
+                self.str_at(col::SOURCE_IP, row).unwrap_or("unknown")
+            ),
+        };
+        self.entity.push(&entity);
+        let account = self
+            .str_at(col::USER_ACCOUNT, row)
+            .filter(|s| !s.is_empty())
+            .or_else(|| self.str_at(col::RECIPIENT_ACCOUNT, row))
+            .map(str::to_string);
+        match account {
+            Some(a) => self.account.push(&a),
+            None => self.account.push_null(),
+        }
+        self.source
+            .push(self.source_names.len().saturating_sub(1) as i32);
+        self.kv_offsets.push(self.kv_keys.len() as i32);
+    }
+
+    fn str_at(&self, c: usize, row: usize) -> Option<&str> {
+        match &self.typed[c] {
+            Typed::Str(col) => col.get(row),
+            Typed::Bool(_) => None,
+        }
+    }
+
+    /// Bytes held by the buffers (a flush heuristic).
+    pub(crate) fn bytes(&self) -> usize {
+        self.kv_vals.data.len()
+            + self.kv_keys.len() * 5
+            + self
+                .typed
+                .iter()
+                .map(|t| match t {
+                    Typed::Str(c) => c.data.len(),
+                    Typed::Bool(c) => c.len(),
+                })
+                .sum::<usize>()
+    }
+
+    /// Turn everything buffered into one batch (in the load schema) and start empty.
+    pub(crate) fn finish(&mut self) -> Result<Option<RecordBatch>, ArrowError> {
+        let rows = self.rows();
+        if rows == 0 {
+            return Ok(None);
+        }
+        let mut columns: Vec<ArrayRef> = Vec::with_capacity(TYPED.len() + 5);
+        for t in &mut self.typed {
+            columns.push(match t {
+                Typed::Str(c) => Arc::new(c.finish()?),
+                Typed::Bool(c) => Arc::new(BooleanArray::from(std::mem::take(c))),
+            });
+        }
+        let ts: TimestampNanosecondArray = std::mem::take(&mut self.timestamp).into();
+        columns.push(Arc::new(ts.with_timezone("UTC")));
+        columns.push(Arc::new(self.entity.finish()?));
+        columns.push(Arc::new(self.account.finish()?));
+        let keys = Int32Array::from(std::mem::take(&mut self.source));
+        let names = StringArray::from(std::mem::take(&mut self.source_names));
+        columns.push(Arc::new(DictionaryArray::try_new(keys, Arc::new(names))?));
+        columns.push(Arc::new(self.finish_kv()?));
+        RecordBatch::try_new(schema::load_schema(), columns).map(Some)
+    }
+
+    fn finish_kv(&mut self) -> Result<ListArray, ArrowError> {
+        let keys = UInt32Array::from(std::mem::take(&mut self.kv_keys));
+        let vals = self.kv_vals.finish()?;
+        let kinds = UInt8Array::from(std::mem::take(&mut self.kv_kinds));
+        let entries = StructArray::try_new(
+            schema::kv_fields(),
+            vec![Arc::new(keys), Arc::new(vals), Arc::new(kinds)],
+            None,
+        )?;
+        let offsets = OffsetBuffer::new(ScalarBuffer::from(std::mem::replace(
+            &mut self.kv_offsets,
+            vec![0],
+        )));
+        ListArray::try_new(schema::kv_item(), offsets, Arc::new(entries), None)
+    }
+}
+
+/// A number as serde_json hands it to us.
+#[derive(Debug, Clone, Copy)]
+pub(crate) enum NumText {
+    I(i64),
+    U(u64),
+    F(f64),
+}
+
+impl NumText {
+    fn write(self, out: &mut String) {
+        use std::fmt::Write;
+        let _ = match self {
+            NumText::I(v) => write!(out, "{v}"),
+            NumText::U(v) => write!(out, "{v}"),
+            NumText::F(v) => {
+                if v.is_finite() && v.fract() == 0.0 && v.abs() < 1e15 {
+                    write!(out, "{v:.1}")
+                } else {
+                    write!(out, "{v}")
+                }
+            }
+        };
+    }
+}

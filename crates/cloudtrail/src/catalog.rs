@@ -1,0 +1,367 @@
+//! The path catalog: every nested path seen in the loaded records, interned to a `u32`.
+//!
+//! Nested values are stored as (path id, value) pairs (see [`crate::schema`]); the catalog
+//! maps ids back to paths and lets the planner resolve a path pattern (`resources.ARN`,
+//! `requestParameters.*Name`, `**`) to the set of ids it covers, once per query rather than
+//! once per row. Paths are interned hierarchically — a child is `(parent id, segment)` — so
+//! the loader hashes one short key per value instead of the whole dotted path.
+
+use std::collections::HashMap;
+use std::fmt::Write as _;
+use std::sync::RwLock;
+use std::sync::atomic::{AtomicU64, Ordering};
+
+/// The id of the root (the record itself); it has no path.
+pub const ROOT: u32 = 0;
+
+/// One step of a concrete path.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub enum Segment {
+    /// An object key.
+    Key(Box<str>),
+    /// An array position.
+    Index(u32),
+}
+
+/// What the catalog knows of one path.
+#[derive(Debug)]
+pub struct PathInfo {
+    /// The parent path's id ([`ROOT`] for top-level keys).
+    pub parent: u32,
+    /// The last step.
+    pub segment: Segment,
+    /// The dotted form, as a user types it: `resources[0].ARN`, `` a.`x.y` ``.
+    pub display: String,
+    /// The dotted form without array positions: `resources.ARN`.
+    pub display_no_index: String,
+    /// Depth (1 for top-level keys).
+    pub depth: u32,
+}
+
+#[derive(Default)]
+struct Interner {
+    infos: Vec<PathInfo>,
+    keys: HashMap<u32, HashMap<Box<str>, u32>>,
+    indices: HashMap<(u32, u32), u32>,
+}
+
+/// The shared, append-only path catalog of one loaded data set.
+pub struct Catalog {
+    inner: RwLock<Interner>,
+    counts: RwLock<Vec<AtomicU64>>,
+}
+
+impl std::fmt::Debug for Catalog {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Catalog")
+            .field("paths", &self.len())
+            .finish()
+    }
+}
+
+impl Default for Catalog {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+/// Quote a key for display when it is not a plain identifier-like name.
+pub fn display_key(key: &str) -> String {
+    let plain = !key.is_empty()
+        && key
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'_' | b'-' | b'@' | b'$' | b'%'));
+    if plain {
+        key.to_string()
+    } else {
+        format!("`{}`", key.replace('`', "\\`"))
+    }
+}
+
+impl Catalog {
+    /// An empty catalog holding only the root.
+    pub fn new() -> Self {
+        let root = PathInfo {
+            parent: ROOT,
+            segment: Segment::Key("".into()),
+            display: String::new(),
+            display_no_index: String::new(),
+            depth: 0,
+        };
+        let inner = Interner {
+            infos: vec![root],
+            ..Default::default()
+        };
+        Catalog {
+            inner: RwLock::new(inner),
+            counts: RwLock::new(vec![AtomicU64::new(0)]),
+        }
+    }
+
+    /// Number of paths (including the root).
+    pub fn len(&self) -> usize {
+        self.inner.read().map(|i| i.infos.len()).unwrap_or(0)
+    }
+
+    /// True when only the root is known.
+    pub fn is_empty(&self) -> bool {
+        self.len() <= 1
+    }
+
+    /// The id of `parent.key`, interning it when new.
+    pub fn key(&self, parent: u32, key: &str) -> u32 {
+        if let Ok(inner) = self.inner.read()
+            && let Some(id) = inner.keys.get(&parent).and_then(|m| m.get(key))
+        {
+            return *id;
+        }
+        self.intern(parent, Segment::Key(key.into()))
+    }
+
+    /// The id of `parent[index]`, interning it when new.
+    pub fn index(&self, parent: u32, index: u32) -> u32 {
+        if let Ok(inner) = self.inner.read()
+            && let Some(id) = inner.indices.get(&(parent, index))
+        {
+            return *id;
+        }
+        self.intern(parent, Segment::Index(index))
+    }
+
+    fn intern(&self, parent: u32, segment: Segment) -> u32 {
+        let mut inner = match self.inner.write() {
+            Ok(g) => g,
+            Err(p) => p.into_inner(),
+        };
+        // Another thread may have interned it between our read and write locks.
+        let existing = match &segment {
+            Segment::Key(k) => inner.keys.get(&parent).and_then(|m| m.get(k)).copied(),
+            Segment::Index(i) => inner.indices.get(&(parent, *i)).copied(),
+        };
+        if let Some(id) = existing {
+            return id;
+        }
+        let id = inner.infos.len() as u32;
+        let (pd, pdn, depth) = {
+            let p = &inner.infos[parent as usize];
+            (p.display.clone(), p.display_no_index.clone(), p.depth)
+        };
+        let (display, display_no_index) = match &segment {
+            Segment::Key(k) => {
+                let shown = display_key(k);
+                let join = |base: &str| {
+                    if base.is_empty() {
+                        shown.clone()
+                    } else {
+                        format!("{base}.{shown}")
+                    }
+                };
+                (join(&pd), join(&pdn))
+            }
+            Segment::Index(i) => {
+                let mut d = pd;
+                let _ = write!(d, "[{i}]");
+                (d, pdn)
+            }
+        };
+        match &segment {
+            Segment::Key(k) => {
+                inner.keys.entry(parent).or_default().insert(k.clone(), id);
+            }
+            Segment::Index(i) => {
+                inner.indices.insert((parent, *i), id);
+            }
+        }
+        inner.infos.push(PathInfo {
+            parent,
+            segment,
+            display,
+            display_no_index,
+            depth: depth + 1,
+        });
+        drop(inner);
+        if let Ok(mut c) = self.counts.write() {
+            while c.len() <= id as usize {
+                c.push(AtomicU64::new(0));
+            }
+        }
+        id
+    }
+
+    /// Add `n` to the number of records that hold path `id`.
+    pub fn add_count(&self, id: u32, n: u64) {
+        if let Ok(c) = self.counts.read()
+            && let Some(slot) = c.get(id as usize)
+        {
+            slot.fetch_add(n, Ordering::Relaxed);
+        }
+    }
+
+    /// How many records hold path `id` (a value at it or below it).
+    pub fn count(&self, id: u32) -> u64 {
+        self.counts
+            .read()
+            .ok()
+            .and_then(|c| c.get(id as usize).map(|a| a.load(Ordering::Relaxed)))
+            .unwrap_or(0)
+    }
+
+    /// Run `f` over every path (id, info), root excluded.
+    pub fn for_each(&self, mut f: impl FnMut(u32, &PathInfo)) {
+        if let Ok(inner) = self.inner.read() {
+            for (i, info) in inner.infos.iter().enumerate().skip(1) {
+                f(i as u32, info);
+            }
+        }
+    }
+
+    /// The display form of path `id`.
+    pub fn display(&self, id: u32) -> String {
+        self.inner
+            .read()
+            .ok()
+            .and_then(|i| i.infos.get(id as usize).map(|p| p.display.clone()))
+            .unwrap_or_default()
+    }
+
+    /// The chain of segments from the root to `id` (root excluded).
+    pub fn segments(&self, id: u32) -> Vec<Segment> {
+        let mut out = Vec::new();
+        if let Ok(inner) = self.inner.read() {
+            let mut cur = id;
+            while cur != ROOT {
+                let Some(info) = inner.infos.get(cur as usize) else {
+                    break;
+                };
+                out.push(info.segment.clone());
+                cur = info.parent;
+            }
+        }
+        out.reverse();
+        out
+    }
+
+    /// True when `id` is `ancestor` or lies below it.
+    pub fn is_within(&self, id: u32, ancestor: u32) -> bool {
+        let Ok(inner) = self.inner.read() else {
+            return false;
+        };
+        let mut cur = id;
+        loop {
+            if cur == ancestor {
+                return true;
+            }
+            if cur == ROOT {
+                return false;
+            }
+            cur = inner.infos[cur as usize].parent;
+        }
+    }
+}
+
+/// A per-thread front for the [`Catalog`], so the hot path of the loader takes no lock.
+pub struct LocalCatalog<'c> {
+    catalog: &'c Catalog,
+    keys: HashMap<u32, HashMap<Box<str>, u32>>,
+    indices: HashMap<(u32, u32), u32>,
+    /// Per-id record counts gathered locally; flushed into the catalog by [`Self::flush`].
+    counts: Vec<u64>,
+}
+
+impl<'c> LocalCatalog<'c> {
+    /// A new local cache in front of `catalog`.
+    pub fn new(catalog: &'c Catalog) -> Self {
+        LocalCatalog {
+            catalog,
+            keys: HashMap::new(),
+            indices: HashMap::new(),
+            counts: Vec::new(),
+        }
+    }
+
+    /// The id of `parent.key`.
+    #[inline]
+    pub fn key(&mut self, parent: u32, key: &str) -> u32 {
+        if let Some(id) = self.keys.get(&parent).and_then(|m| m.get(key)) {
+            return *id;
+        }
+        let id = self.catalog.key(parent, key);
+        self.keys.entry(parent).or_default().insert(key.into(), id);
+        id
+    }
+
+    /// The id of `parent[index]`.
+    #[inline]
+    pub fn index(&mut self, parent: u32, index: u32) -> u32 {
+        if let Some(id) = self.indices.get(&(parent, index)) {
+            return *id;
+        }
+        let id = self.catalog.index(parent, index);
+        self.indices.insert((parent, index), id);
+        id
+    }
+
+    /// Count one more record holding path `id`.
+    #[inline]
+    pub fn count(&mut self, id: u32) {
+        let i = id as usize;
+        if i >= self.counts.len() {
+            self.counts.resize(i + 1, 0);
+        }
+        self.counts[i] += 1;
+    }
+
+    /// Push the local counts into the shared catalog.
+    pub fn flush(&mut self) {
+        for (id, n) in self.counts.iter_mut().enumerate() {
+            if *n > 0 {
+                self.catalog.add_count(id as u32, *n);
+                *n = 0;
+            }
+        }
+    }
+}
+
+impl Drop for LocalCatalog<'_> {
+    fn drop(&mut self) {
+        self.flush();
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn interns_hierarchically_and_displays_paths() {
+        let c = Catalog::new();
+        let rp = c.key(ROOT, "requestParameters");
+        let b = c.key(rp, "bucketName");
+        assert_eq!(c.key(rp, "bucketName"), b);
+        assert_eq!(c.display(b), "requestParameters.bucketName");
+        let res = c.key(ROOT, "resources");
+        let r0 = c.index(res, 0);
+        let arn = c.key(r0, "ARN");
+        assert_eq!(c.display(arn), "resources[0].ARN");
+        let odd = c.key(rp, "x.y z");
+        assert_eq!(c.display(odd), "requestParameters.`x.y z`");
+        assert!(c.is_within(arn, res));
+        assert!(!c.is_within(res, arn));
+        assert_eq!(c.segments(arn).len(), 3);
+    }
+
+    #[test]
+    fn local_cache_agrees_with_catalog_and_counts() {
+        let c = Catalog::new();
+        let mut l = LocalCatalog::new(&c);
+        let a = l.key(ROOT, "a");
+        let b = l.index(a, 3);
+        l.count(b);
+        l.count(b);
+        l.flush();
+        assert_eq!(c.key(ROOT, "a"), a);
+        assert_eq!(c.index(a, 3), b);
+        assert_eq!(c.count(b), 2);
+        assert_eq!(c.display(b), "a[3]");
+    }
+}

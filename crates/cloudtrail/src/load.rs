@@ -1,0 +1,410 @@
+//! Loading many files in parallel into Arrow batches, with a report of what happened.
+
+use std::io::Read;
+use std::path::PathBuf;
+use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use datafusion::arrow::array::{AsArray, RecordBatch};
+use datafusion::arrow::datatypes::TimestampNanosecondType;
+use datafusion::arrow::error::ArrowError;
+use serde::Serialize;
+
+use crate::builder::Builder;
+use crate::catalog::{Catalog, LocalCatalog};
+use crate::decode::{gunzip, is_gzip};
+use crate::envelope::{Ctx, Rejection, Shape, parse_file};
+use crate::schema::{TIMESTAMP, TypedLayout};
+use crate::source::{Discovered, Source};
+use crate::window::{self, WindowMode, WindowStats};
+
+/// Rows per batch the loader aims for.
+const BATCH_ROWS: usize = 16 * 1024;
+
+/// How to load.
+#[derive(Debug, Clone, Default)]
+pub struct LoadOptions {
+    /// Worker threads; 0 means one per core.
+    pub threads: usize,
+    /// How events are cut into per-entity windows.
+    pub window: WindowMode,
+}
+
+/// Live counters a caller may poll from another thread (for a progress bar).
+#[derive(Debug, Default)]
+pub struct Progress {
+    /// Files finished.
+    pub files: AtomicU64,
+    /// Records loaded so far.
+    pub records: AtomicU64,
+    /// Bytes read from disk (compressed where the file is).
+    pub bytes: AtomicU64,
+    /// Files to read in all.
+    pub total_files: AtomicU64,
+}
+
+/// What happened to one file.
+#[derive(Debug, Clone, Serialize)]
+pub struct FileReport {
+    /// The file.
+    pub path: String,
+    /// What it held (absent when rejected before its shape was known).
+    pub shape: Option<String>,
+    /// Records loaded from it.
+    pub records: u64,
+    /// Bytes on disk.
+    pub bytes: u64,
+    /// Bytes of JSON after decompression.
+    pub json_bytes: u64,
+    /// Why it was not loaded, when it was not.
+    pub rejected: Option<String>,
+    /// The reason's short name (`invalid-json`, `not-json`…).
+    pub rejected_kind: Option<String>,
+    /// Problems met while loading it (the rest of the file still loaded).
+    pub warnings: Vec<String>,
+}
+
+impl FileReport {
+    /// True for digest files and CloudWatch control messages: no events, and no error.
+    pub fn holds_no_events(&self) -> bool {
+        matches!(
+            self.shape.as_deref(),
+            Some("digest") | Some("control-message")
+        )
+    }
+
+    /// True when the file was loaded (possibly with warnings).
+    pub fn loaded(&self) -> bool {
+        self.rejected.is_none() && !self.holds_no_events()
+    }
+}
+
+/// The summary of a load.
+#[derive(Debug, Clone, Serialize)]
+pub struct LoadReport {
+    /// Files that yielded records (or were valid and empty).
+    pub files_loaded: u64,
+    /// Files rejected (each with its reason in `files`).
+    pub files_skipped: u64,
+    /// Digest files and control messages: skipped because they hold no events.
+    pub files_without_events: u64,
+    /// Files loaded with warnings (some of their content was dropped).
+    pub files_with_warnings: u64,
+    /// Records loaded.
+    pub records: u64,
+    /// Records whose `eventTime` was missing or unparseable (loaded with a null timestamp).
+    pub records_without_time: u64,
+    /// Bytes read from disk.
+    pub bytes: u64,
+    /// Bytes of JSON after decompression.
+    pub json_bytes: u64,
+    /// Earliest and latest event time (RFC 3339).
+    pub first_event: Option<String>,
+    /// Latest event time.
+    pub last_event: Option<String>,
+    /// Distinct entities.
+    pub entities: u64,
+    /// Windows over all entities.
+    pub windows: u64,
+    /// The window mode used.
+    pub window_mode: WindowMode,
+    /// Wall time of the load, in seconds.
+    pub seconds: f64,
+    /// Files plainly not logs that directory walks passed over.
+    pub ignored: Vec<String>,
+    /// Per-file detail, in input order.
+    pub files: Vec<FileReport>,
+}
+
+impl LoadReport {
+    /// Files that were rejected or loaded with warnings.
+    pub fn problems(&self) -> impl Iterator<Item = &FileReport> {
+        self.files
+            .iter()
+            .filter(|f| f.rejected.is_some() || !f.warnings.is_empty())
+    }
+}
+
+/// A loaded data set: the batches, the catalog of nested paths, and the report.
+#[derive(Debug)]
+pub struct Dataset {
+    /// Record batches in [`crate::schema::table_schema`].
+    pub batches: Vec<RecordBatch>,
+    /// Paths seen in the data.
+    pub catalog: Arc<Catalog>,
+    /// Where typed columns sit in the catalog.
+    pub layout: TypedLayout,
+    /// What the load did.
+    pub report: LoadReport,
+}
+
+/// A failure that stops a load as a whole (bad input files only produce reports).
+#[derive(Debug)]
+pub enum LoadError {
+    /// Building Arrow arrays failed.
+    Arrow(ArrowError),
+    /// Standard input could not be read.
+    Stdin(std::io::Error),
+}
+
+impl std::fmt::Display for LoadError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            LoadError::Arrow(e) => write!(f, "building record batches failed: {e}"),
+            LoadError::Stdin(e) => write!(f, "cannot read standard input: {e}"),
+        }
+    }
+}
+
+impl std::error::Error for LoadError {}
+
+impl From<ArrowError> for LoadError {
+    fn from(e: ArrowError) -> Self {
+        LoadError::Arrow(e)
+    }
+}
+
+struct Worker<'c> {
+    cat: LocalCatalog<'c>,
+    b: Builder,
+    raw: Vec<u8>,
+    json: Vec<u8>,
+}
+
+fn read_source(src: &Source, buf: &mut Vec<u8>) -> std::io::Result<()> {
+    buf.clear();
+    match src {
+        Source::File(p) => {
+            let mut f = std::fs::File::open(p)?;
+            if let Ok(m) = f.metadata() {
+                buf.reserve(m.len() as usize);
+            }
+            f.read_to_end(buf)?;
+        }
+        Source::Stdin => {
+            std::io::stdin().lock().read_to_end(buf)?;
+        }
+    }
+    Ok(())
+}
+
+impl Worker<'_> {
+    fn file(&mut self, src: &Source) -> FileReport {
+        let name = src.to_string();
+        let mut report = FileReport {
+            path: name.clone(),
+            shape: None,
+            records: 0,
+            bytes: 0,
+            json_bytes: 0,
+            rejected: None,
+            rejected_kind: None,
+            warnings: Vec::new(),
+        };
+        let reject = |report: &mut FileReport, r: Rejection| {
+            report.rejected_kind = Some(r.kind().to_string());
+            report.rejected = Some(r.to_string());
+        };
+        if let Err(e) = read_source(src, &mut self.raw) {
+            reject(&mut report, Rejection::Unreadable(e.to_string()));
+            return report;
+        }
+        report.bytes = self.raw.len() as u64;
+        let gz = is_gzip(&self.raw);
+        if gz {
+            if let Some(w) = gunzip(&self.raw, &mut self.json) {
+                if self.json.is_empty() {
+                    reject(&mut report, Rejection::Unreadable(w));
+                    return report;
+                }
+                report.warnings.push(w);
+            }
+        }
+        let text: &[u8] = if gz { &self.json } else { &self.raw };
+        report.json_bytes = text.len() as u64;
+        self.b.set_source(&name);
+        let before = self.b.rows();
+        let mut ctx = Ctx {
+            b: &mut self.b,
+            cat: &mut self.cat,
+            warnings: Vec::new(),
+        };
+        let parsed = parse_file(text, &mut ctx);
+        report.records = (self.b.rows() - before) as u64;
+        report.shape = parsed.shape.map(|s: Shape| s.to_string());
+        report.warnings.extend(parsed.warnings);
+        if let Some(r) = parsed.rejection {
+            if report.records == 0 {
+                reject(&mut report, r);
+            } else {
+                report.warnings.push(r.to_string());
+            }
+        }
+        report
+    }
+}
+
+/// Load every source in parallel, then cut per-entity windows.
+pub fn load(
+    found: &Discovered,
+    opts: &LoadOptions,
+    progress: Option<&Progress>,
+) -> Result<Dataset, LoadError> {
+    let start = Instant::now();
+    let catalog = Arc::new(Catalog::new());
+    let layout = TypedLayout::register(&catalog);
+    let sources = &found.sources;
+    let threads = match opts.threads {
+        0 => std::thread::available_parallelism().map_or(1, |n| n.get()),
+        n => n,
+    }
+    .min(sources.len().max(1));
+    if let Some(p) = progress {
+        p.total_files.store(sources.len() as u64, Ordering::Relaxed);
+    }
+    let next = AtomicUsize::new(0);
+    let batches: Mutex<Vec<RecordBatch>> = Mutex::new(Vec::new());
+    let reports: Mutex<Vec<(usize, FileReport)>> = Mutex::new(Vec::new());
+    let bad_times = AtomicU64::new(0);
+    let failure: Mutex<Option<ArrowError>> = Mutex::new(None);
+    let stdin_error: Mutex<Option<std::io::Error>> = Mutex::new(None);
+
+    std::thread::scope(|s| {
+        for _ in 0..threads {
+            s.spawn(|| {
+                let mut w = Worker {
+                    cat: LocalCatalog::new(&catalog),
+                    b: Builder::new(layout.clone()),
+                    raw: Vec::new(),
+                    json: Vec::new(),
+                };
+                let flush = |w: &mut Worker<'_>| match w.b.finish() {
+                    Ok(Some(batch)) => batches
+                        .lock()
+                        .unwrap_or_else(|p| p.into_inner())
+                        .push(batch),
+                    Ok(None) => {}
+                    Err(e) => *failure.lock().unwrap_or_else(|p| p.into_inner()) = Some(e),
+                };
+                loop {
+                    let i = next.fetch_add(1, Ordering::Relaxed);
+                    let Some(src) = sources.get(i) else { break };
+                    let report = w.file(src);
+                    if *src == Source::Stdin
+                        && report.rejected_kind.as_deref() == Some("unreadable")
+                    {
+                        *stdin_error.lock().unwrap_or_else(|p| p.into_inner()) = Some(
+                            std::io::Error::other(report.rejected.clone().unwrap_or_default()),
+                        );
+                    }
+                    if let Some(p) = progress {
+                        p.files.fetch_add(1, Ordering::Relaxed);
+                        p.records.fetch_add(report.records, Ordering::Relaxed);
+                        p.bytes.fetch_add(report.bytes, Ordering::Relaxed);
+                    }
+                    reports
+                        .lock()
+                        .unwrap_or_else(|p| p.into_inner())
+                        .push((i, report));
+                    if w.b.rows() >= BATCH_ROWS || w.b.bytes() >= 64 << 20 {
+                        flush(&mut w);
+                    }
+                }
+                flush(&mut w);
+                bad_times.fetch_add(w.b.bad_times, Ordering::Relaxed);
+                w.cat.flush();
+            });
+        }
+    });
+    if let Some(e) = failure.into_inner().unwrap_or_else(|p| p.into_inner()) {
+        return Err(e.into());
+    }
+    if let Some(e) = stdin_error.into_inner().unwrap_or_else(|p| p.into_inner()) {
+        return Err(LoadError::Stdin(e));
+    }
+    let mut reports = reports.into_inner().unwrap_or_else(|p| p.into_inner());
+    reports.sort_by_key(|(i, _)| *i);
+    let files: Vec<FileReport> = reports.into_iter().map(|(_, r)| r).collect();
+    let batches = split(batches.into_inner().unwrap_or_else(|p| p.into_inner()));
+    let (batches, wstats) = window::assign(batches, opts.window)?;
+    let report = summarize(
+        files,
+        &batches,
+        found,
+        opts,
+        wstats,
+        bad_times.into_inner(),
+        start.elapsed(),
+    );
+    Ok(Dataset {
+        batches,
+        catalog,
+        layout,
+        report,
+    })
+}
+
+/// Keep batches near [`BATCH_ROWS`] rows (a big single file makes one big buffer).
+fn split(batches: Vec<RecordBatch>) -> Vec<RecordBatch> {
+    let mut out = Vec::with_capacity(batches.len());
+    for b in batches {
+        if b.num_rows() <= 2 * BATCH_ROWS {
+            out.push(b);
+            continue;
+        }
+        let mut off = 0;
+        while off < b.num_rows() {
+            let n = BATCH_ROWS.min(b.num_rows() - off);
+            out.push(b.slice(off, n));
+            off += n;
+        }
+    }
+    out
+}
+
+fn summarize(
+    files: Vec<FileReport>,
+    batches: &[RecordBatch],
+    found: &Discovered,
+    opts: &LoadOptions,
+    w: WindowStats,
+    records_without_time: u64,
+    elapsed: Duration,
+) -> LoadReport {
+    let (mut lo, mut hi) = (i64::MAX, i64::MIN);
+    for b in batches {
+        if let Some(ts) = b.column_by_name(TIMESTAMP) {
+            let ts = ts.as_primitive::<TimestampNanosecondType>();
+            if let Some(v) = datafusion::arrow::compute::min(ts) {
+                lo = lo.min(v);
+            }
+            if let Some(v) = datafusion::arrow::compute::max(ts) {
+                hi = hi.max(v);
+            }
+        }
+    }
+    let fmt = |v: i64, ok: bool| ok.then(|| crate::time::format_rfc3339(v));
+    LoadReport {
+        files_loaded: files.iter().filter(|f| f.loaded()).count() as u64,
+        files_skipped: files.iter().filter(|f| f.rejected.is_some()).count() as u64,
+        files_without_events: files.iter().filter(|f| f.holds_no_events()).count() as u64,
+        files_with_warnings: files.iter().filter(|f| !f.warnings.is_empty()).count() as u64,
+        records: batches.iter().map(|b| b.num_rows() as u64).sum(),
+        records_without_time,
+        bytes: files.iter().map(|f| f.bytes).sum(),
+        json_bytes: files.iter().map(|f| f.json_bytes).sum(),
+        first_event: fmt(lo, lo != i64::MAX),
+        last_event: fmt(hi, hi != i64::MIN),
+        entities: w.entities,
+        windows: w.windows,
+        window_mode: opts.window,
+        seconds: elapsed.as_secs_f64(),
+        ignored: found
+            .ignored
+            .iter()
+            .map(|p: &PathBuf| p.display().to_string())
+            .collect(),
+        files,
+    }
+}

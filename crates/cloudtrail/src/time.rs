@@ -1,0 +1,179 @@
+//! CloudTrail event times: parsing both forms we meet, and the formats we print.
+
+/// Nanoseconds since the Unix epoch for a civil UTC date and time.
+fn civil_to_nanos(y: i64, mo: u32, d: u32, h: u32, mi: u32, s: u32, nanos: u32) -> Option<i64> {
+    if !(1..=12).contains(&mo) || d == 0 || d > days_in_month(y, mo) || h > 23 || mi > 59 || s > 60
+    {
+        return None;
+    }
+    let days = days_from_civil(y, mo, d);
+    let secs = days * 86_400 + i64::from(h) * 3600 + i64::from(mi) * 60 + i64::from(s);
+    secs.checked_mul(1_000_000_000)?
+        .checked_add(i64::from(nanos))
+}
+
+fn is_leap(y: i64) -> bool {
+    (y % 4 == 0 && y % 100 != 0) || y % 400 == 0
+}
+
+fn days_in_month(y: i64, m: u32) -> u32 {
+    match m {
+        1 | 3 | 5 | 7 | 8 | 10 | 12 => 31,
+        4 | 6 | 9 | 11 => 30,
+        _ if is_leap(y) => 29,
+        _ => 28,
+    }
+}
+
+/// Days since 1970-01-01 (proleptic Gregorian), after H. Hinnant's algorithm.
+pub(crate) fn days_from_civil(y: i64, m: u32, d: u32) -> i64 {
+    let y = if m <= 2 { y - 1 } else { y };
+    let era = if y >= 0 { y } else { y - 399 } / 400;
+    let yoe = y - era * 400;
+    let m = i64::from(m);
+    let doy = (153 * (if m > 2 { m - 3 } else { m + 9 }) + 2) / 5 + i64::from(d) - 1;
+    let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+    era * 146_097 + doe - 719_468
+}
+
+/// The civil date for days since 1970-01-01.
+pub(crate) fn civil_from_days(z: i64) -> (i64, u32, u32) {
+    let z = z + 719_468;
+    let era = if z >= 0 { z } else { z - 146_096 } / 146_097;
+    let doe = z - era * 146_097;
+    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+    let y = yoe + era * 400;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let d = (doy - (153 * mp + 2) / 5 + 1) as u32;
+    let m = if mp < 10 { mp + 3 } else { mp - 9 } as u32;
+    (if m <= 2 { y + 1 } else { y }, m, d)
+}
+
+fn num(b: &[u8]) -> Option<u32> {
+    if b.is_empty() || !b.iter().all(u8::is_ascii_digit) {
+        return None;
+    }
+    b.iter().try_fold(0u32, |acc, &c| {
+        acc.checked_mul(10)?.checked_add(u32::from(c - b'0'))
+    })
+}
+
+/// Parse an event time into UTC nanoseconds.
+///
+/// Accepts `YYYY-MM-DDTHH:MM:SS[.f…]Z`, the same with a `±HH:MM` offset, and the form other
+/// tools rewrite it to, `YYYY-MM-DD HH:MM:SS[.f…]` (taken as UTC).
+pub fn parse_event_time(s: &str) -> Option<i64> {
+    let b = s.trim().as_bytes();
+    if b.len() < 19 || b[4] != b'-' || b[7] != b'-' || b[13] != b':' || b[16] != b':' {
+        return None;
+    }
+    if b[10] != b'T' && b[10] != b' ' && b[10] != b't' {
+        return None;
+    }
+    let y = i64::from(num(&b[0..4])?);
+    let (mo, d) = (num(&b[5..7])?, num(&b[8..10])?);
+    let (h, mi, sec) = (num(&b[11..13])?, num(&b[14..16])?, num(&b[17..19])?);
+    let mut rest = &b[19..];
+    let mut nanos = 0u32;
+    if let Some((&b'.', frac)) = rest.split_first() {
+        let n = frac.iter().take_while(|c| c.is_ascii_digit()).count();
+        if n == 0 {
+            return None;
+        }
+        let mut scale = 100_000_000u32;
+        for &c in frac.iter().take(n.min(9)) {
+            nanos += u32::from(c - b'0') * scale;
+            scale /= 10;
+        }
+        rest = &frac[n..];
+    }
+    let offset_secs: i64 = match rest {
+        [] | [b'Z'] | [b'z'] => 0,
+        [sign @ (b'+' | b'-'), hh1, hh2, b':', mm1, mm2]
+        | [sign @ (b'+' | b'-'), hh1, hh2, mm1, mm2] => {
+            let hh = i64::from(num(&[*hh1, *hh2])?);
+            let mm = i64::from(num(&[*mm1, *mm2])?);
+            let o = hh * 3600 + mm * 60;
+            if *sign == b'+' { o } else { -o }
+        }
+        _ => return None,
+    };
+    civil_to_nanos(y, mo, d, h, mi, sec, nanos)?.checked_sub(offset_secs * 1_000_000_000)
+}
+
+/// `YYYY-MM-DD HH:MM:SS.ffffff`, the form window ids carry (microseconds, as the notebook).
+pub fn format_window_time(nanos: i64) -> String {
+    let (days, rem) = (
+        nanos.div_euclid(86_400_000_000_000),
+        nanos.rem_euclid(86_400_000_000_000),
+    );
+    let (y, m, d) = civil_from_days(days);
+    let secs = rem / 1_000_000_000;
+    let micros = (rem % 1_000_000_000) / 1000;
+    format!(
+        "{y:04}-{m:02}-{d:02} {:02}:{:02}:{:02}.{micros:06}",
+        secs / 3600,
+        secs / 60 % 60,
+        secs % 60
+    )
+}
+
+/// RFC 3339 in UTC with a `Z`, fractional seconds only when present.
+pub fn format_rfc3339(nanos: i64) -> String {
+    let (days, rem) = (
+        nanos.div_euclid(86_400_000_000_000),
+        nanos.rem_euclid(86_400_000_000_000),
+    );
+    let (y, m, d) = civil_from_days(days);
+    let secs = rem / 1_000_000_000;
+    let frac = rem % 1_000_000_000;
+    let base = format!(
+        "{y:04}-{m:02}-{d:02}T{:02}:{:02}:{:02}",
+        secs / 3600,
+        secs / 60 % 60,
+        secs % 60
+    );
+    if frac == 0 {
+        format!("{base}Z")
+    } else {
+        let f = format!("{frac:09}");
+        format!("{base}.{}Z", f.trim_end_matches('0'))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn parses_both_forms_and_offsets() {
+        let iso = parse_event_time("2023-07-10T12:20:05Z").unwrap();
+        assert_eq!(iso, 1_688_991_605_000_000_000);
+        assert_eq!(parse_event_time("2023-07-10 12:20:05"), Some(iso));
+        assert_eq!(parse_event_time("2023-07-10 12:20:05.000000"), Some(iso));
+        assert_eq!(
+            parse_event_time("2023-07-10T12:20:05.5Z"),
+            Some(iso + 500_000_000)
+        );
+        assert_eq!(parse_event_time("2023-07-10T22:20:05+10:00"), Some(iso));
+        assert_eq!(parse_event_time("2023-02-30T00:00:00Z"), None);
+        assert_eq!(parse_event_time("2023-07-10"), None);
+        assert_eq!(parse_event_time("2023-07-10T12:20:05Zjunk"), None);
+        assert_eq!(parse_event_time("２０２３-07-10T12:20:05Z"), None);
+    }
+
+    #[test]
+    fn formats_round_trip() {
+        let t = parse_event_time("2017-02-12T19:57:06Z").unwrap();
+        assert_eq!(format_window_time(t), "2017-02-12 19:57:06.000000");
+        assert_eq!(format_rfc3339(t), "2017-02-12T19:57:06Z");
+        assert_eq!(format_rfc3339(t + 1_500_000), "2017-02-12T19:57:06.0015Z");
+        let before_epoch = parse_event_time("1969-12-31T23:59:59Z").unwrap();
+        assert_eq!(format_rfc3339(before_epoch), "1969-12-31T23:59:59Z");
+        for days in [-800_000i64, -1, 0, 59, 19_000, 800_000] {
+            let (y, m, d) = civil_from_days(days);
+            assert_eq!(days_from_civil(y, m, d), days);
+        }
+    }
+}
