@@ -21,7 +21,7 @@ pub const EXAMPLES: &str = "Examples:
 #[derive(Args, Debug, Clone)]
 pub struct InputArgs {
     /// Files, folders (read recursively), globs, or `-` for standard input.
-    #[arg(required = true, value_name = "PATH")]
+    #[arg(value_name = "PATH")]
     pub paths: Vec<String>,
     /// Events per window when cutting each entity's activity into count windows.
     #[arg(
@@ -58,6 +58,11 @@ impl InputArgs {
 
     /// Load the inputs, print warnings to stderr, and apply `--strict`.
     pub fn load(&self) -> Result<Dataset> {
+        if self.paths.is_empty() {
+            anyhow::bail!(
+                "no input: give one or more files or folders of CloudTrail logs, or `-` to read standard input"
+            );
+        }
         let found = discover(&self.paths)?;
         let data = load(&found, &self.options()?, None)?;
         print_problems(&data.report, &mut std::io::stderr().lock())?;

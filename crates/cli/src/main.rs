@@ -2,6 +2,7 @@
 
 mod generate_cmd;
 mod load_cmd;
+mod query_cmd;
 mod util;
 
 use std::process::ExitCode;
@@ -26,6 +27,14 @@ enum Command {
     /// planted attack stories, for trying trailhunt out and for benchmarks.
     #[command(after_help = generate_cmd::EXAMPLES)]
     Generate(generate_cmd::GenerateArgs),
+    /// Run a query over CloudTrail logs and print the results.
+    #[command(after_help = query_cmd::QUERY_EXAMPLES)]
+    Query(query_cmd::QueryArgs),
+    /// Show how a query is parsed (and, given data, its logical and physical plans).
+    #[command(
+        after_help = "Examples:\n  trailhunt explain 'eventName=(StopLogging DeleteTrail) | groupbycount userIdentity.arn'\n  trailhunt explain '* | stats count() by eventSource' examples/data"
+    )]
+    Explain(query_cmd::ExplainArgs),
 }
 
 fn main() -> ExitCode {
@@ -34,6 +43,8 @@ fn main() -> ExitCode {
     let result = match cli.command {
         Command::Load(args) => load_cmd::run(args),
         Command::Generate(args) => generate_cmd::run(args),
+        Command::Query(args) => query_cmd::run(args),
+        Command::Explain(args) => query_cmd::explain(args),
     };
     match result {
         Ok(code) => code,
@@ -44,5 +55,15 @@ fn main() -> ExitCode {
             eprintln!("error: {e:#}");
             ExitCode::from(2)
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use clap::CommandFactory;
+
+    #[test]
+    fn command_line_definition_is_consistent() {
+        super::Cli::command().debug_assert();
     }
 }

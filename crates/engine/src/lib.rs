@@ -1,1 +1,262 @@
-//! placeholder
+//! Running trailhunt queries on Apache DataFusion, in-process.
+//!
+//! An [`Engine`] holds one loaded data set (from `trailhunt-cloudtrail`) as a DataFusion
+//! table. A query's text is parsed (`trailhunt-lang`), planned into a `LogicalPlan` one
+//! step per stage ([`plan::Planner`]), executed, and printed ([`output`]).
+//!
+//! ```
+//! use trailhunt_cloudtrail::{discover, load, LoadOptions};
+//! use trailhunt_engine::{Engine, TimeRange};
+//! let dir = std::env::temp_dir().join("trailhunt-engine-doc");
+//! std::fs::create_dir_all(&dir).unwrap();
+//! std::fs::write(dir.join("x.json"), r#"{"Records":[
+//!   {"eventTime":"2024-03-01T00:00:00Z","eventName":"GetObject","eventSource":"s3.amazonaws.com",
+//!    "requestParameters":{"bucketName":"reports"}}]}"#).unwrap();
+//! let data = load(&discover(&[dir.to_str().unwrap()]).unwrap(), &LoadOptions::default(), None).unwrap();
+//! let engine = Engine::new(data, 1).unwrap();
+//! let out = engine.run("requestParameters.bucketName: reports | count", TimeRange::default()).unwrap();
+//! assert_eq!(out.rows(), 1);
+//! ```
+#![deny(missing_docs)]
+
+pub mod jsontree;
+pub mod matcher;
+pub mod output;
+pub mod plan;
+pub mod resolve;
+pub mod table;
+pub mod udf;
+
+use std::fmt;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use datafusion::arrow::array::RecordBatch;
+use datafusion::arrow::datatypes::SchemaRef;
+use datafusion::catalog::MemTable;
+use datafusion::datasource::provider_as_source;
+use datafusion::logical_expr::{LogicalPlan, LogicalPlanBuilder, lit};
+use datafusion::physical_plan::displayable;
+use datafusion::prelude::{DataFrame, SessionConfig, SessionContext};
+use datafusion::scalar::ScalarValue;
+use trailhunt_cloudtrail::schema::{self, TypedLayout};
+use trailhunt_cloudtrail::{Catalog, Dataset, LoadReport};
+use trailhunt_lang::{Diagnostics, ParseError, Query, Span};
+
+use crate::plan::{Planner, ident};
+
+/// A time restriction on events (UTC nanoseconds; `to` is exclusive).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct TimeRange {
+    /// Keep events at or after this time.
+    pub from: Option<i64>,
+    /// Keep events before this time.
+    pub to: Option<i64>,
+}
+
+/// Why a query did not run.
+#[derive(Debug)]
+pub enum EngineError {
+    /// The query text is not valid, or names what the data does not have: each error
+    /// points at the text.
+    Query(Diagnostics),
+    /// Execution failed.
+    Exec(String),
+}
+
+impl EngineError {
+    /// Render against the query text: carets under the offending text, and help.
+    pub fn render(&self, text: &str) -> String {
+        match self {
+            EngineError::Query(d) => d.render(text),
+            EngineError::Exec(m) => format!("error: the query failed while running: {m}\n"),
+        }
+    }
+}
+
+impl fmt::Display for EngineError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            EngineError::Query(d) => write!(f, "{d}"),
+            EngineError::Exec(m) => write!(f, "the query failed while running: {m}"),
+        }
+    }
+}
+
+impl std::error::Error for EngineError {}
+
+impl From<ParseError> for EngineError {
+    fn from(e: ParseError) -> Self {
+        EngineError::Query(Diagnostics(vec![e]))
+    }
+}
+
+/// The result of a query.
+#[derive(Debug)]
+pub struct Output {
+    /// The rows.
+    pub batches: Vec<RecordBatch>,
+    /// Their schema.
+    pub schema: SchemaRef,
+    /// Planning and execution time.
+    pub elapsed: Duration,
+}
+
+impl Output {
+    /// Number of rows.
+    pub fn rows(&self) -> usize {
+        self.batches.iter().map(RecordBatch::num_rows).sum()
+    }
+}
+
+/// A loaded data set, ready for queries.
+pub struct Engine {
+    ctx: SessionContext,
+    catalog: Arc<Catalog>,
+    layout: TypedLayout,
+    report: LoadReport,
+    runtime: tokio::runtime::Runtime,
+}
+
+impl fmt::Debug for Engine {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Engine")
+            .field("records", &self.report.records)
+            .finish()
+    }
+}
+
+/// The table name the events are registered under.
+pub const TABLE: &str = "events";
+
+impl Engine {
+    /// Register `data` for querying with `threads` worker threads (0: one per core).
+    pub fn new(data: Dataset, threads: usize) -> Result<Engine, EngineError> {
+        let threads = match threads {
+            0 => std::thread::available_parallelism().map_or(1, |n| n.get()),
+            n => n,
+        };
+        let Dataset {
+            batches,
+            catalog,
+            layout,
+            report,
+        } = data;
+        let mut partitions: Vec<Vec<RecordBatch>> = vec![Vec::new(); threads];
+        for (i, b) in batches.into_iter().enumerate() {
+            partitions[i % threads].push(b);
+        }
+        let table = MemTable::try_new(schema::table_schema(), partitions)
+            .map_err(|e| EngineError::Exec(e.to_string()))?;
+        let config = SessionConfig::new()
+            .with_target_partitions(threads)
+            .with_batch_size(8192);
+        let ctx = SessionContext::new_with_config(config);
+        ctx.register_table(TABLE, Arc::new(table))
+            .map_err(|e| EngineError::Exec(e.to_string()))?;
+        let runtime = tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(threads)
+            .enable_all()
+            .build()
+            .map_err(|e| EngineError::Exec(format!("cannot start worker threads: {e}")))?;
+        Ok(Engine {
+            ctx,
+            catalog,
+            layout,
+            report,
+            runtime,
+        })
+    }
+
+    /// The paths seen in the data.
+    pub fn catalog(&self) -> &Catalog {
+        &self.catalog
+    }
+
+    /// Where typed columns sit in the catalog.
+    pub fn layout(&self) -> &TypedLayout {
+        &self.layout
+    }
+
+    /// What loading the data did.
+    pub fn report(&self) -> &LoadReport {
+        &self.report
+    }
+
+    fn scan(&self, range: TimeRange, span: Span) -> Result<LogicalPlanBuilder, EngineError> {
+        let provider = self
+            .runtime
+            .block_on(self.ctx.table_provider(TABLE))
+            .map_err(|e| EngineError::Exec(e.to_string()))?;
+        let mut b = LogicalPlanBuilder::scan(TABLE, provider_as_source(provider), None)
+            .map_err(|e| plan::df_err(span, e))?;
+        let ts = |v: i64| {
+            lit(ScalarValue::TimestampNanosecond(
+                Some(v),
+                Some("UTC".into()),
+            ))
+        };
+        if let Some(from) = range.from {
+            b = b
+                .filter(ident(schema::TIMESTAMP).gt_eq(ts(from)))
+                .map_err(|e| plan::df_err(span, e))?;
+        }
+        if let Some(to) = range.to {
+            b = b
+                .filter(ident(schema::TIMESTAMP).lt(ts(to)))
+                .map_err(|e| plan::df_err(span, e))?;
+        }
+        Ok(b)
+    }
+
+    /// Plan a parsed query.
+    pub fn plan(&self, query: &Query, range: TimeRange) -> Result<LogicalPlan, EngineError> {
+        let planner = Planner::new(&self.catalog, &self.layout);
+        let scan = self.scan(range, query.span)?;
+        Ok(planner.plan(query, scan)?)
+    }
+
+    /// Parse, plan and run `text`.
+    pub fn run(&self, text: &str, range: TimeRange) -> Result<Output, EngineError> {
+        let start = Instant::now();
+        let query = trailhunt_lang::parse_query(text).map_err(EngineError::Query)?;
+        let plan = self.plan(&query, range)?;
+        let (batches, schema) = self.execute(plan)?;
+        Ok(Output {
+            batches,
+            schema,
+            elapsed: start.elapsed(),
+        })
+    }
+
+    /// Run a plan to completion.
+    pub fn execute(&self, plan: LogicalPlan) -> Result<(Vec<RecordBatch>, SchemaRef), EngineError> {
+        let df = DataFrame::new(self.ctx.state(), plan);
+        let schema: SchemaRef = Arc::new(df.schema().as_arrow().clone());
+        let batches = self
+            .runtime
+            .block_on(df.collect())
+            .map_err(|e| EngineError::Exec(e.to_string()))?;
+        Ok((batches, schema))
+    }
+
+    /// The parsed query, its logical plan and its physical plan, as text.
+    pub fn explain(&self, text: &str, range: TimeRange) -> Result<String, EngineError> {
+        let parsed = trailhunt_lang::explain(text).map_err(EngineError::Query)?;
+        let query = trailhunt_lang::parse_query(text).map_err(EngineError::Query)?;
+        let plan = self.plan(&query, range)?;
+        let state = self.ctx.state();
+        let optimized = state
+            .optimize(&plan)
+            .map_err(|e| EngineError::Exec(e.to_string()))?;
+        let physical = self
+            .runtime
+            .block_on(state.create_physical_plan(&optimized))
+            .map_err(|e| EngineError::Exec(e.to_string()))?;
+        Ok(format!(
+            "{parsed}\nlogical plan:\n{}\n\nphysical plan:\n{}",
+            optimized.display_indent(),
+            displayable(physical.as_ref()).indent(true)
+        ))
+    }
+}

@@ -31,7 +31,7 @@ mod display;
 mod error;
 mod parser;
 mod span;
-mod suggest;
+pub mod suggest;
 mod tree;
 
 pub use ast::Query;

@@ -40,7 +40,7 @@ fn is_subsequence(word: &str, candidate: &str) -> bool {
 /// at most a third of the word's length in edits (at most 3), or `word` is a
 /// prefix of it (`grou` → `groupbycount`), or `word` is it with letters left out
 /// and at least half as long (`grouby` → `groupbycount`).
-pub(crate) fn did_you_mean<'c>(word: &str, candidates: &[&'c str]) -> Option<&'c str> {
+pub fn did_you_mean<'c>(word: &str, candidates: &[&'c str]) -> Option<&'c str> {
     if word.is_empty() || word.len() > 64 {
         return None;
     }

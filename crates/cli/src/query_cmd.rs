@@ -1,0 +1,203 @@
+//! `trailhunt query` and `trailhunt explain`.
+
+use std::io::{IsTerminal, Write};
+use std::process::ExitCode;
+
+use anyhow::{Context, Result};
+use clap::{Args, ValueEnum};
+use trailhunt_engine::output::{Format, write_results};
+use trailhunt_engine::{Engine, TimeRange};
+
+use crate::load_cmd::InputArgs;
+use crate::util::parse_duration;
+
+pub const QUERY_EXAMPLES: &str = "Examples:
+  trailhunt query 'eventName=ConsoleLogin errorMessage:\"Failed authentication\"' examples/data
+  trailhunt query '* | groupbycount eventSource, eventName | head 20' examples/data
+  trailhunt query -f hunt.thq AWSLogs/ --since 24h --format csv > out.csv
+  trailhunt query 'userIdentity.type=Root | table timestamp, eventName, sourceIPAddress' logs/ | jq .
+
+Exit status: 0 when rows were returned, 1 when none, 2 on error.";
+
+#[derive(Copy, Clone, Debug, PartialEq, Eq, ValueEnum)]
+pub enum OutFormat {
+    Table,
+    Json,
+    Ndjson,
+    Csv,
+    Tsv,
+}
+
+impl From<OutFormat> for Format {
+    fn from(f: OutFormat) -> Self {
+        match f {
+            OutFormat::Table => Format::Table,
+            OutFormat::Json => Format::Json,
+            OutFormat::Ndjson => Format::Ndjson,
+            OutFormat::Csv => Format::Csv,
+            OutFormat::Tsv => Format::Tsv,
+        }
+    }
+}
+
+/// The time restriction flags shared by commands that query.
+#[derive(Args, Debug, Clone, Default)]
+pub struct TimeArgs {
+    /// Only events from this long ago until now (e.g. `24h`, `7d`, `30m`).
+    #[arg(long, value_name = "DURATION", value_parser = parse_duration, conflicts_with = "from")]
+    pub since: Option<i64>,
+    /// Only events at or after this time (RFC 3339, e.g. 2024-03-01T00:00:00Z).
+    #[arg(long, value_name = "TIME", value_parser = parse_time)]
+    pub from: Option<i64>,
+    /// Only events before this time (RFC 3339).
+    #[arg(long, value_name = "TIME", value_parser = parse_time)]
+    pub to: Option<i64>,
+}
+
+fn parse_time(s: &str) -> Result<i64, String> {
+    trailhunt_cloudtrail::time::parse_event_time(s)
+        .or_else(|| trailhunt_cloudtrail::time::parse_event_time(&format!("{s}T00:00:00Z")))
+        .ok_or_else(|| {
+            format!("`{s}` is not a time; write it like 2024-03-01T12:00:00Z or 2024-03-01")
+        })
+}
+
+impl TimeArgs {
+    pub fn range(&self) -> TimeRange {
+        let now = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map_or(0, |d| d.as_nanos() as i64);
+        TimeRange {
+            from: self.since.map(|s| now - s).or(self.from),
+            to: self.to,
+        }
+    }
+}
+
+#[derive(Args, Debug)]
+pub struct QueryArgs {
+    /// The query (or use -f FILE).
+    #[arg(value_name = "QUERY", required_unless_present = "file")]
+    query: Option<String>,
+    /// Read the query from a file.
+    #[arg(short = 'f', long = "file", value_name = "FILE")]
+    file: Option<std::path::PathBuf>,
+    #[command(flatten)]
+    input: InputArgs,
+    #[command(flatten)]
+    time: TimeArgs,
+    /// Output format (default: table on a terminal, ndjson otherwise).
+    #[arg(long, value_enum)]
+    format: Option<OutFormat>,
+}
+
+impl QueryArgs {
+    /// With `-f`, the first positional argument is a path, not the query.
+    fn split(mut self) -> Result<(String, QueryArgs)> {
+        let text = match &self.file {
+            Some(f) => {
+                if let Some(q) = self.query.take() {
+                    self.input.paths.insert(0, q);
+                }
+                std::fs::read_to_string(f)
+                    .with_context(|| format!("cannot read the query file {}", f.display()))?
+            }
+            None => self.query.take().unwrap_or_default(),
+        };
+        Ok((text, self))
+    }
+}
+
+pub fn run(args: QueryArgs) -> Result<ExitCode> {
+    let (text, args) = args.split()?;
+    // Check the query before loading anything: a typo should not cost a load.
+    if let Err(d) = trailhunt_lang::parse_query(&text) {
+        eprint!("{}", d.render(&text));
+        return Ok(ExitCode::from(2));
+    }
+    let data = args.input.load()?;
+    let engine = Engine::new(data, args.input.threads).map_err(|e| anyhow::anyhow!("{e}"))?;
+    let out = match engine.run(&text, args.time.range()) {
+        Ok(o) => o,
+        Err(e) => {
+            eprint!("{}", e.render(&text));
+            return Ok(ExitCode::from(2));
+        }
+    };
+    let stdout = std::io::stdout();
+    let format = args
+        .format
+        .map(Format::from)
+        .unwrap_or(if stdout.is_terminal() {
+            Format::Table
+        } else {
+            Format::Ndjson
+        });
+    let mut w = std::io::BufWriter::new(stdout.lock());
+    let rows = write_results(&out.batches, &out.schema, engine.catalog(), format, &mut w)?;
+    w.flush()?;
+    if format == Format::Table {
+        eprintln!(
+            "{rows} row{} in {:.3}s",
+            if rows == 1 { "" } else { "s" },
+            out.elapsed.as_secs_f64()
+        );
+    }
+    Ok(if rows > 0 {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::from(1)
+    })
+}
+
+#[derive(Args, Debug)]
+pub struct ExplainArgs {
+    /// The query to explain.
+    #[arg(value_name = "QUERY")]
+    query: String,
+    /// Data to plan against (the logical and physical plans need its columns). Without
+    /// it, only the parsed query is shown.
+    #[arg(value_name = "PATH")]
+    paths: Vec<String>,
+    #[command(flatten)]
+    time: TimeArgs,
+}
+
+pub fn explain(args: ExplainArgs) -> Result<ExitCode> {
+    let text = args.query;
+    let mut out = std::io::stdout().lock();
+    if args.paths.is_empty() {
+        return match trailhunt_lang::explain(&text) {
+            Ok(s) => {
+                write!(out, "{s}")?;
+                Ok(ExitCode::SUCCESS)
+            }
+            Err(d) => {
+                eprint!("{}", d.render(&text));
+                Ok(ExitCode::from(2))
+            }
+        };
+    }
+    if let Err(d) = trailhunt_lang::parse_query(&text) {
+        eprint!("{}", d.render(&text));
+        return Ok(ExitCode::from(2));
+    }
+    let input = InputArgs {
+        paths: args.paths,
+        window_events: 60,
+        session_gap: None,
+        strict: false,
+        threads: 0,
+    };
+    let engine = Engine::new(input.load()?, 0).map_err(|e| anyhow::anyhow!("{e}"))?;
+    match engine.explain(&text, args.time.range()) {
+        Ok(s) => {
+            writeln!(out, "{s}")?;
+            Ok(ExitCode::SUCCESS)
+        }
+        Err(e) => {
+            eprint!("{}", e.render(&text));
+            Ok(ExitCode::from(2))
+        }
+    }
+}

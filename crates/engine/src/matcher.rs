@@ -1,0 +1,297 @@
+//! Value matchers: what one filter value means against one column value (LANGUAGE.md §2).
+//!
+//! - bare and `'single'` values under `:` match a token sequence, ASCII case-insensitively;
+//! - `"double"` values under `:` are case-sensitive substrings;
+//! - `=` compares the whole value (case-insensitive unless `"…"`), and a bare number also
+//!   equals the same number written differently (`1024` = `1024.0`);
+//! - `< <= > >=` compare numbers; text that is not a number never matches;
+//! - `*` in a value is a wildcard, `\*` a literal star.
+
+use memchr::memmem;
+use regex::bytes::{Regex, RegexBuilder};
+use trailhunt_lang::ast::{Op, Quote, Value, ValuePart};
+
+/// Characters of a token.
+#[inline]
+fn is_token_byte(b: u8) -> bool {
+    b.is_ascii_alphanumeric() || b == b'_'
+}
+
+/// How one value is tested.
+#[derive(Debug)]
+pub enum Matcher {
+    /// A regular expression over the bytes of the value (tokens, wildcards).
+    Regex(Regex),
+    /// A case-sensitive substring.
+    Substring(memmem::Finder<'static>),
+    /// The whole value, ASCII case-insensitive.
+    EqualsIgnoreCase(String),
+    /// The whole value, exactly.
+    Equals(String),
+    /// The whole value as a number, or the text ASCII case-insensitively.
+    EqualsNumber(f64, String),
+    /// A numeric comparison; non-numbers never match.
+    Range(Op, f64),
+    /// A text comparison (quoted value with a range operator).
+    TextRange(Op, String),
+    /// Matches nothing (e.g. a value with no tokens under a token match).
+    Never,
+}
+
+/// Parse text as a number the way the language means it: decimal, optional sign,
+/// fraction and exponent; no `inf`/`nan`, no surrounding text.
+pub fn parse_number(s: &str) -> Option<f64> {
+    let t = s.trim();
+    let first = *t.as_bytes().first()?;
+    if !(first.is_ascii_digit() || first == b'-' || first == b'+' || first == b'.') {
+        return None;
+    }
+    if !t.bytes().any(|b| b.is_ascii_digit()) {
+        return None;
+    }
+    t.parse::<f64>().ok().filter(|v| v.is_finite())
+}
+
+fn compare(op: Op, ord: std::cmp::Ordering) -> bool {
+    use std::cmp::Ordering::*;
+    match op {
+        Op::Lt => ord == Less,
+        Op::Le => ord != Greater,
+        Op::Gt => ord == Greater,
+        Op::Ge => ord != Less,
+        Op::Eq => ord == Equal,
+        Op::Contains => ord == Equal,
+    }
+}
+
+impl Matcher {
+    /// Build the matcher for `op value`.
+    pub fn new(op: Op, value: &Value) -> Matcher {
+        match op {
+            Op::Contains => match value.quote {
+                Quote::Double => match value.literal() {
+                    Some(lit) if !lit.is_empty() => {
+                        Matcher::Substring(memmem::Finder::new(lit.as_bytes()).into_owned())
+                    }
+                    Some(_) => Matcher::Never,
+                    None => Matcher::regex(&wildcard_pattern(&value.parts), false, false),
+                },
+                Quote::Bare | Quote::Single => match token_pattern(&value.parts) {
+                    Some(p) => Matcher::regex(&p, true, false),
+                    None => Matcher::Never,
+                },
+            },
+            Op::Eq => {
+                let ci = value.quote != Quote::Double;
+                if value.has_wildcard() {
+                    return Matcher::regex(&wildcard_pattern(&value.parts), ci, true);
+                }
+                let text = value.text();
+                if let Some(n) = value.as_number() {
+                    return Matcher::EqualsNumber(n, text);
+                }
+                if ci {
+                    Matcher::EqualsIgnoreCase(text)
+                } else {
+                    Matcher::Equals(text)
+                }
+            }
+            Op::Lt | Op::Le | Op::Gt | Op::Ge => match value.as_number() {
+                Some(n) => Matcher::Range(op, n),
+                None if value.quote != Quote::Bare => Matcher::TextRange(op, value.text()),
+                None => Matcher::Never,
+            },
+        }
+    }
+
+    fn regex(pattern: &str, case_insensitive: bool, anchored: bool) -> Matcher {
+        let p = if anchored {
+            format!(r"\A(?:{pattern})\z")
+        } else {
+            pattern.to_string()
+        };
+        match RegexBuilder::new(&p)
+            .case_insensitive(case_insensitive)
+            .unicode(false)
+            .dot_matches_new_line(true)
+            .size_limit(1 << 24)
+            .build()
+        {
+            Ok(r) => Matcher::Regex(r),
+            // Patterns are built from escaped literals; a failure means a pathological size.
+            Err(_) => Matcher::Never,
+        }
+    }
+
+    /// Does a text value match?
+    #[inline]
+    pub fn is_match(&self, s: &str) -> bool {
+        match self {
+            Matcher::Regex(r) => r.is_match(s.as_bytes()),
+            Matcher::Substring(f) => f.find(s.as_bytes()).is_some(),
+            Matcher::EqualsIgnoreCase(t) => s.eq_ignore_ascii_case(t),
+            Matcher::Equals(t) => s == t,
+            Matcher::EqualsNumber(n, t) => {
+                s.eq_ignore_ascii_case(t) || parse_number(s).is_some_and(|v| v == *n)
+            }
+            Matcher::Range(op, n) => parse_number(s)
+                .and_then(|v| v.partial_cmp(n))
+                .is_some_and(|o| compare(*op, o)),
+            Matcher::TextRange(op, t) => compare(*op, s.cmp(t.as_str())),
+            Matcher::Never => false,
+        }
+    }
+
+    /// Does a number match? (Numbers are also matched as their text for token tests.)
+    #[inline]
+    pub fn is_match_number(&self, v: f64, text: &str) -> bool {
+        match self {
+            Matcher::Range(op, n) => v.partial_cmp(n).is_some_and(|o| compare(*op, o)),
+            Matcher::EqualsNumber(n, _) => v == *n,
+            _ => self.is_match(text),
+        }
+    }
+}
+
+/// The regex for a token-sequence match of `parts`, or `None` when the value holds no
+/// token and no wildcard (nothing to look for).
+fn token_pattern(parts: &[ValuePart]) -> Option<String> {
+    let mut out = String::new();
+    let mut any = false;
+    let n = parts.len();
+    for (i, part) in parts.iter().enumerate() {
+        match part {
+            ValuePart::Wildcard => {
+                out.push_str(".*");
+                any = true;
+            }
+            ValuePart::Text(t) => {
+                let bytes = t.as_bytes();
+                // Separators at the value's edges (not next to a wildcard) carry no meaning.
+                let mut start = 0;
+                let mut end = bytes.len();
+                if i == 0 {
+                    while start < end && !is_token_byte(bytes[start]) {
+                        start += 1;
+                    }
+                }
+                if i + 1 == n {
+                    while end > start && !is_token_byte(bytes[end - 1]) {
+                        end -= 1;
+                    }
+                }
+                let slice = &t[start..end];
+                if slice.is_empty() {
+                    continue;
+                }
+                if i == 0 && is_token_byte(slice.as_bytes()[0]) {
+                    out.push_str(r"\b");
+                }
+                let mut in_sep = false;
+                for c in slice.chars() {
+                    if c.is_ascii() && is_token_byte(c as u8) {
+                        in_sep = false;
+                        out.push(c);
+                        any = true;
+                    } else if c.is_ascii() {
+                        if !in_sep {
+                            out.push_str(r"[^0-9A-Za-z_]+");
+                            in_sep = true;
+                        }
+                    } else {
+                        // Non-ASCII text is matched literally (it is neither token nor
+                        // separator in the ASCII token model).
+                        in_sep = false;
+                        out.push_str(&regex::escape(&c.to_string()));
+                        any = true;
+                    }
+                }
+                if i + 1 == n && slice.as_bytes().last().is_some_and(|b| is_token_byte(*b)) {
+                    out.push_str(r"\b");
+                }
+            }
+        }
+    }
+    any.then_some(out)
+}
+
+/// The regex for a wildcard pattern over raw text.
+fn wildcard_pattern(parts: &[ValuePart]) -> String {
+    let mut out = String::new();
+    for part in parts {
+        match part {
+            ValuePart::Wildcard => out.push_str(".*"),
+            ValuePart::Text(t) => out.push_str(&regex::escape(t)),
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn value(q: &str) -> (Op, Value) {
+        let query = trailhunt_lang::parse_query(&format!("x{q}")).expect("parses");
+        match query.filter.kind {
+            trailhunt_lang::ast::FilterKind::Field(f) => match f.value {
+                trailhunt_lang::ast::FieldValue::Value(v) => (f.op, v),
+                other => panic!("not a single value: {other:?}"),
+            },
+            other => panic!("not a field filter: {other:?}"),
+        }
+    }
+
+    fn m(q: &str) -> Matcher {
+        let (op, v) = value(q);
+        Matcher::new(op, &v)
+    }
+
+    #[test]
+    fn tokens_match_whole_tokens_in_sequence_case_insensitively() {
+        let t = m(": user-admin");
+        assert!(t.is_match("prefix USER admin suffix"));
+        assert!(t.is_match("arn:aws:iam::1:user/user-admin-backup"));
+        assert!(!t.is_match("superuser-admin"));
+        assert!(!t.is_match("user_admin"));
+        assert!(!t.is_match("admin user"));
+        let ip = m(": s3.amazonaws.com");
+        assert!(ip.is_match("s3.amazonaws.com"));
+        assert!(!ip.is_match("xs3.amazonaws.com"));
+        assert!(m(": 'two words'").is_match("two, words!"));
+        assert!(matches!(m(": '--'"), Matcher::Never));
+    }
+
+    #[test]
+    fn wildcards_and_quotes() {
+        assert!(m(r#": "Jersey/*""#).is_match("Jersey/1.9"));
+        assert!(!m(r#": "Jersey/*""#).is_match("jersey/1.9"));
+        assert!(
+            m(": '*AWS_CONTAINER_CREDENTIALS*'")
+                .is_match("x=$AWS_CONTAINER_CREDENTIALS_RELATIVE_URI")
+        );
+        assert!(m(": app-*").is_match("app-prod"));
+        assert!(!m(": app-*").is_match("apple"));
+        assert!(m(r#": "Exact Text""#).is_match("has Exact Text inside"));
+        assert!(!m(r#": "Exact Text""#).is_match("has exact text inside"));
+        assert!(m(r#" = "Update*""#).is_match("UpdateTrail"));
+        assert!(!m(r#" = "Update*""#).is_match("xUpdateTrail"));
+        assert!(m(r": a\*b").is_match("a*b"));
+    }
+
+    #[test]
+    fn equality_and_numbers() {
+        assert!(m(" = GetObject").is_match("getobject"));
+        assert!(!m(" = GetObject").is_match("GetObjectAcl"));
+        assert!(!m(r#" = "GetObject""#).is_match("getobject"));
+        assert!(m(" = 1024").is_match("1024.0"));
+        assert!(m(" = 1.08").is_match("1.08"));
+        assert!(m(" > 1.5").is_match("2"));
+        assert!(!m(" > 1.5").is_match("abc"));
+        assert!(!m(" > 1.5").is_match("1.5"));
+        assert!(m(" >= 1.5").is_match("1.5"));
+        assert!(m(" < 0").is_match("-3e2"));
+        assert!(!m(" < 0").is_match("nan"));
+        assert!(m(" = true").is_match("TRUE"));
+    }
+}

@@ -1,0 +1,348 @@
+//! Lowering a parsed query into a DataFusion `LogicalPlan`, one step per stage.
+//!
+//! The plan starts from a scan of the loaded events. While rows are still events (no
+//! aggregation yet), column paths resolve against the data's catalog: typed columns
+//! directly, nested paths through `th_get`/`th_match` on the nested-values column. After
+//! an aggregation, names resolve against the columns the previous stage produced.
+
+mod expr;
+mod filter;
+mod stages;
+
+use std::collections::HashSet;
+
+use datafusion::common::{Column, DFSchemaRef};
+use datafusion::logical_expr::{Expr, LogicalPlan, LogicalPlanBuilder, SortExpr, lit};
+use trailhunt_cloudtrail::Catalog;
+use trailhunt_cloudtrail::schema::{self, TYPED, TypedLayout, typed_name};
+use trailhunt_lang::ast::{ColumnPath, Query, Segment};
+use trailhunt_lang::{ParseError, Span};
+
+use crate::resolve::{Resolved, known_paths, resolve, suggest};
+use crate::udf::{GetSpec, GetUdf};
+
+/// A planning error: a place in the query, what is wrong, and how to fix it.
+pub type PlanError = ParseError;
+
+pub(crate) type PResult<T> = Result<T, PlanError>;
+
+/// An unqualified column reference (names hold dots and capitals: never parse them).
+pub fn ident(name: &str) -> Expr {
+    Expr::Column(Column::new_unqualified(name))
+}
+
+/// Turn a DataFusion error met while planning into an error at `span`.
+pub(crate) fn df_err(span: Span, e: datafusion::error::DataFusionError) -> PlanError {
+    let msg = e.to_string();
+    let msg = msg.strip_prefix("Error during planning: ").unwrap_or(&msg);
+    ParseError::new(span, format!("cannot plan this: {msg}"))
+}
+
+/// Special names every event has (LANGUAGE.md §1).
+pub(crate) fn special(name: &str) -> Option<Expr> {
+    Some(match name {
+        "timestamp" | "@scnr.datetime" => ident(schema::TIMESTAMP),
+        "@scnr.time_ns" => datafusion::logical_expr::cast(
+            ident(schema::TIMESTAMP),
+            datafusion::arrow::datatypes::DataType::Int64,
+        ),
+        "@scnr.source_type" | "%ingest.source_type" => lit("aws:cloudtrail"),
+        "@index" => datafusion::logical_expr::cast(
+            ident(schema::SOURCE),
+            datafusion::arrow::datatypes::DataType::Utf8,
+        ),
+        _ => return None,
+    })
+}
+
+/// The plan being built, and what kind of rows it yields.
+pub(crate) struct State {
+    pub b: LogicalPlanBuilder,
+    /// Rows are still whole events (the nested column and the catalog apply).
+    pub events: bool,
+    /// Rows have an order a later `head`/`tail` should keep.
+    pub ordered: bool,
+}
+
+impl State {
+    pub fn schema(&self) -> &DFSchemaRef {
+        self.b.schema()
+    }
+
+    pub fn has_column(&self, name: &str) -> bool {
+        self.schema()
+            .fields()
+            .iter()
+            .any(|f| f.name() == name && name != schema::KV)
+    }
+
+    pub fn columns(&self) -> Vec<String> {
+        self.schema()
+            .fields()
+            .iter()
+            .map(|f| f.name().clone())
+            .filter(|n| n != schema::KV)
+            .collect()
+    }
+}
+
+/// Where a field test looks.
+pub(crate) struct Targets {
+    /// Columns (or expressions) holding the values.
+    pub args: Vec<Expr>,
+    /// Nested path ids, when the nested column holds values for the path.
+    pub kv_ids: Option<Vec<u32>>,
+    /// The target is the event time (ranges compare times).
+    pub time: bool,
+    /// Free text: every nested value is a target too.
+    pub all_nested: bool,
+}
+
+/// Plans queries over one loaded data set.
+pub struct Planner<'a> {
+    catalog: &'a Catalog,
+    layout: &'a TypedLayout,
+    known: Vec<String>,
+    loaded: HashSet<String>,
+}
+
+/// The canonical name of a path as a column (`userIdentity.arn`, `@q.count`).
+pub(crate) fn path_name(p: &ColumnPath) -> String {
+    p.dotted().unwrap_or_else(|| p.to_string())
+}
+
+impl<'a> Planner<'a> {
+    /// A planner for data described by `catalog` and `layout`.
+    pub fn new(catalog: &'a Catalog, layout: &'a TypedLayout) -> Self {
+        let loaded = schema::table_schema()
+            .fields()
+            .iter()
+            .map(|f| f.name().clone())
+            .collect();
+        Planner {
+            catalog,
+            layout,
+            known: known_paths(catalog),
+            loaded,
+        }
+    }
+
+    /// Build the plan of `query` on top of `scan` (the events, already time-restricted).
+    pub fn plan(&self, query: &Query, scan: LogicalPlanBuilder) -> PResult<LogicalPlan> {
+        let mut st = State {
+            b: scan,
+            events: true,
+            ordered: false,
+        };
+        let pred = self.filter(&st, &query.filter)?;
+        if !matches!(pred, Expr::Literal(ref v, _) if v == &datafusion::common::ScalarValue::Boolean(Some(true)))
+        {
+            st.b =
+                st.b.filter(pred)
+                    .map_err(|e| df_err(query.filter.span, e))?;
+        }
+        for stage in &query.stages {
+            st = self.stage(st, stage)?;
+        }
+        if st.events && !st.ordered {
+            st = self.event_order(st, query.span)?;
+        }
+        st.b.build().map_err(|e| df_err(query.span, e))
+    }
+
+    /// Events in time order (then by event id), so output never depends on load order.
+    pub(crate) fn event_order(&self, mut st: State, span: Span) -> PResult<State> {
+        let keys: Vec<SortExpr> = vec![
+            ident(schema::TIMESTAMP).sort(true, false),
+            ident("eventID").sort(true, false),
+            ident(schema::WINDOW_ID).sort(true, false),
+        ];
+        st.b = st.b.sort(keys).map_err(|e| df_err(span, e))?;
+        st.ordered = true;
+        Ok(st)
+    }
+
+    fn unknown(&self, st: &State, p: &ColumnPath) -> PlanError {
+        let name = path_name(p);
+        if st.events {
+            let extra: Vec<String> = st
+                .columns()
+                .into_iter()
+                .filter(|c| !self.loaded.contains(c))
+                .collect();
+            let mut extra_refs: Vec<&str> = extra.iter().map(String::as_str).collect();
+            extra_refs.extend([
+                "timestamp",
+                "entity_id",
+                "account_id",
+                "window_id",
+                "window_index",
+                "@index",
+                "@scnr.datetime",
+            ]);
+            let mut e =
+                ParseError::new(p.span, format!("unknown column `{name}`: no event has it"));
+            e = match suggest(&name, &self.known, &extra_refs) {
+                Some(s) => e.help(format!("did you mean `{s}`?")),
+                None => e.help("`\\columns` in the REPL (or `trailhunt columns`) lists the columns the data has"),
+            };
+            e
+        } else {
+            let cols = st.columns();
+            let refs: Vec<&str> = cols.iter().map(String::as_str).collect();
+            let e = ParseError::new(
+                p.span,
+                format!("unknown column `{name}` at this point of the query"),
+            );
+            match suggest(&name, &[], &refs) {
+                Some(s) => e.help(format!(
+                    "did you mean `{s}`? the columns here are: {}",
+                    cols.join(", ")
+                )),
+                None => e.help(format!("the columns here are: {}", cols.join(", "))),
+            }
+        }
+    }
+
+    /// Resolve a path in the catalog, or explain why not.
+    fn resolved(&self, st: &State, p: &ColumnPath) -> PResult<Resolved> {
+        let r = resolve(p, self.catalog, self.layout);
+        if r.is_empty() {
+            return Err(self.unknown(st, p));
+        }
+        Ok(r)
+    }
+
+    /// An expression for the value of column `p` in the current rows.
+    pub(crate) fn column(&self, st: &State, p: &ColumnPath) -> PResult<Expr> {
+        let name = path_name(p);
+        if st.events {
+            if let Some(e) = special(&name) {
+                return Ok(e);
+            }
+            if st.has_column(&name) {
+                return Ok(ident(&name));
+            }
+            let r = self.resolved(st, p)?;
+            return Ok(self.get(&name, p, &r));
+        }
+        if st.has_column(&name) {
+            return Ok(ident(&name));
+        }
+        if matches!(p.segments.first(), Some(Segment::Key(k)) if k == "@q") {
+            return Err(ParseError::new(
+                p.span,
+                format!("`{name}` does not exist here"),
+            )
+            .help("`@q.count` and friends exist after `stats`, `groupbycount`, `count` and the aggregate stages"));
+        }
+        Err(self.unknown(st, p))
+    }
+
+    /// Is `name` one of the typed CloudTrail columns?
+    fn is_typed(&self, name: &str) -> bool {
+        TYPED.iter().any(|(pp, _)| pp.join(".") == name)
+    }
+
+    /// The value of a resolved nested path.
+    fn get(&self, label: &str, p: &ColumnPath, r: &Resolved) -> Expr {
+        if !r.object && r.typed.len() == 1 && !p.has_wildcard() && r.ids.len() == 1 {
+            return ident(&r.typed[0]);
+        }
+        let mut rel = std::collections::HashMap::new();
+        if r.object {
+            for (id, depth) in r.ids.iter().zip(&r.matched_depth) {
+                let segs = self.catalog.segments(*id);
+                rel.insert(*id, segs[(*depth).min(segs.len())..].to_vec());
+            }
+        }
+        let mut typed_rel = Vec::new();
+        let mut typed_args = Vec::new();
+        for t in &r.typed {
+            let Some(i) = TYPED.iter().position(|(pp, _)| pp.join(".") == *t) else {
+                continue;
+            };
+            let id = self.layout.id(i);
+            let pos = r.ids.iter().position(|x| *x == id);
+            let depth = pos.map_or(0, |p| r.matched_depth[p]);
+            let segs = self.catalog.segments(id);
+            typed_rel.push(segs[depth.min(segs.len())..].to_vec());
+            typed_args.push(ident(&typed_name(i)));
+        }
+        // Typed values are read from their columns; the nested list only holds a typed
+        // path when its value had an unexpected JSON type.
+        let spec = GetSpec {
+            ids: r.ids.clone(),
+            object: r.object,
+            rel,
+            typed_rel,
+        };
+        GetUdf::call(label, spec, ident(schema::KV), typed_args)
+    }
+
+    /// Where a filter on `p` looks.
+    pub(crate) fn targets(&self, st: &State, p: &ColumnPath) -> PResult<Targets> {
+        let name = path_name(p);
+        let plain = |e: Expr| Targets {
+            args: vec![e],
+            kv_ids: None,
+            time: false,
+            all_nested: false,
+        };
+        if matches!(name.as_str(), "timestamp" | "@scnr.datetime")
+            && st.has_column(schema::TIMESTAMP)
+        {
+            return Ok(Targets {
+                args: vec![ident(schema::TIMESTAMP)],
+                kv_ids: None,
+                time: true,
+                all_nested: false,
+            });
+        }
+        if st.events {
+            if let Some(e) = special(&name) {
+                return Ok(plain(e));
+            }
+            // Derived and computed columns are plain; catalog paths (typed included)
+            // also look in the nested column.
+            if st.has_column(&name) && !self.is_typed(&name) {
+                return Ok(plain(ident(&name)));
+            }
+            let r = self.resolved(st, p)?;
+            return Ok(Targets {
+                args: r.typed.iter().map(|t| ident(t)).collect(),
+                kv_ids: Some(r.ids),
+                time: false,
+                all_nested: false,
+            });
+        }
+        if st.has_column(&name) {
+            return Ok(plain(ident(&name)));
+        }
+        Err(self.unknown(st, p))
+    }
+
+    /// All columns free text searches.
+    pub(crate) fn text_targets(&self, st: &State) -> Targets {
+        if st.events {
+            let mut args: Vec<Expr> = (0..TYPED.len()).map(|i| ident(&typed_name(i))).collect();
+            for c in st.columns() {
+                if !self.loaded.contains(&c) {
+                    args.push(ident(&c));
+                }
+            }
+            return Targets {
+                args,
+                kv_ids: None,
+                time: false,
+                all_nested: true,
+            };
+        }
+        Targets {
+            args: st.columns().iter().map(|c| ident(c)).collect(),
+            kv_ids: None,
+            time: false,
+            all_nested: false,
+        }
+    }
+}

@@ -1,0 +1,480 @@
+//! One planning step per pipe stage (LANGUAGE.md §3).
+
+use datafusion::arrow::datatypes::{DataType, IntervalMonthDayNano};
+use datafusion::functions_aggregate::expr_fn as agg;
+use datafusion::functions_window::expr_fn::row_number;
+use datafusion::logical_expr::expr::WindowFunction;
+use datafusion::logical_expr::{
+    Expr, ExprFunctionExt, ExprSchemable, SortExpr, WindowFunctionDefinition, lit, when,
+};
+use datafusion::scalar::ScalarValue;
+use trailhunt_cloudtrail::schema;
+use trailhunt_lang::ParseError;
+use trailhunt_lang::ast::{Agg, AggFunc, ColumnPath, Stage, StageKind, WhereCond};
+
+use super::{PResult, Planner, State, df_err, ident, path_name};
+use crate::udf::HelperUdf;
+
+/// The count column every aggregation has.
+pub const COUNT: &str = "@q.count";
+
+impl Planner<'_> {
+    pub(crate) fn stage(&self, st: State, stage: &Stage) -> PResult<State> {
+        let span = stage.span;
+        match &stage.kind {
+            StageKind::Stats(s) => {
+                if s.aggs.is_empty() && s.by.is_empty() {
+                    return Err(ParseError::new(
+                        span,
+                        "`stats` needs at least one aggregate or a `by` clause",
+                    )
+                    .help("e.g. `stats count() by eventName`"));
+                }
+                let group = self.group(&st, &s.by)?;
+                self.aggregate(st, group, &s.aggs, true, span)
+            }
+            StageKind::GroupByCount(cols) => {
+                let group = self.group(&st, cols)?;
+                let st = self.aggregate(st, group, &[], true, span)?;
+                let mut keys = vec![ident(COUNT).sort(false, false)];
+                keys.extend(cols.iter().map(|c| ident(&path_name(c)).sort(true, false)));
+                self.sorted(st, keys, span)
+            }
+            StageKind::Count { by } => {
+                let group = self.group(&st, by)?;
+                self.aggregate(st, group, &[], true, span)
+            }
+            StageKind::CountDistinct(cols) => {
+                let args = cols
+                    .iter()
+                    .map(|c| self.column(&st, c))
+                    .collect::<PResult<Vec<_>>>()?;
+                let x = if args.len() == 1 {
+                    args.into_iter().next().unwrap_or(lit(ScalarValue::Null))
+                } else {
+                    HelperUdf::key(args)
+                };
+                let mut st = st;
+                st.b =
+                    st.b.aggregate(
+                        Vec::<Expr>::new(),
+                        vec![agg::count_distinct(x).alias("@q.uniq")],
+                    )
+                    .map_err(|e| df_err(span, e))?;
+                Ok(State {
+                    b: st.b,
+                    events: false,
+                    ordered: true,
+                })
+            }
+            StageKind::Aggregate(a) => {
+                let name = if matches!(a.func, AggFunc::Var) {
+                    "@q.var"
+                } else {
+                    "@q.value"
+                };
+                let renamed = Agg {
+                    alias: Some(trailhunt_lang::ast::Ident {
+                        name: name.into(),
+                        span: a.span,
+                    }),
+                    ..a.clone()
+                };
+                self.aggregate(st, Vec::new(), std::slice::from_ref(&renamed), false, span)
+            }
+            StageKind::Rename(renames) => {
+                let mut st = st;
+                let mut out: Vec<Expr> = Vec::new();
+                let mut drop: Vec<String> = Vec::new();
+                for r in renames {
+                    let e = self.column(&st, &r.from)?;
+                    let to = path_name(&r.to);
+                    if let Expr::Column(c) = &e {
+                        drop.push(c.name.clone());
+                    }
+                    drop.push(to.clone());
+                    out.push(e.alias(to));
+                }
+                let mut keep: Vec<Expr> = st
+                    .schema()
+                    .fields()
+                    .iter()
+                    .filter(|f| !drop.contains(f.name()))
+                    .map(|f| ident(f.name()))
+                    .collect();
+                keep.extend(out);
+                st.b = st.b.project(keep).map_err(|e| df_err(span, e))?;
+                Ok(st)
+            }
+            StageKind::Eval(assignments) => {
+                let mut st = st;
+                for a in assignments {
+                    let e = self.expr(&st, &a.expr)?;
+                    let mut cols: Vec<Expr> = st
+                        .schema()
+                        .fields()
+                        .iter()
+                        .filter(|f| f.name() != &a.name.name)
+                        .map(|f| ident(f.name()))
+                        .collect();
+                    cols.push(e.alias(&a.name.name));
+                    st.b = st.b.project(cols).map_err(|e| df_err(a.span, e))?;
+                }
+                Ok(st)
+            }
+            StageKind::Where(cond) => {
+                let pred = match cond {
+                    WhereCond::Filter(f) => self.filter(&st, f)?,
+                    WhereCond::Expr(e) => {
+                        let x = self.expr(&st, e)?;
+                        let t = x.get_type(st.schema().as_ref()).unwrap_or(DataType::Null);
+                        if t != DataType::Boolean && t != DataType::Null {
+                            return Err(ParseError::new(
+                                e.span,
+                                format!("`where` needs a condition, and this is a {t} value"),
+                            )
+                            .help("compare it with something, e.g. `where n > 20` or `where x == \"y\"`"));
+                        }
+                        x
+                    }
+                };
+                let mut st = st;
+                st.b = st.b.filter(pred).map_err(|e| df_err(span, e))?;
+                Ok(st)
+            }
+            StageKind::Table(cols) => {
+                let mut st = self.ordered_events(st, span)?;
+                let exprs = cols
+                    .iter()
+                    .map(|c| Ok(self.column(&st, c)?.alias(path_name(c))))
+                    .collect::<PResult<Vec<_>>>()?;
+                st.b = st.b.project(exprs).map_err(|e| df_err(span, e))?;
+                st.events = false;
+                Ok(st)
+            }
+            StageKind::Head(n) => {
+                let mut st = self.ordered_events(st, span)?;
+                st.b =
+                    st.b.limit(0, Some(*n as usize))
+                        .map_err(|e| df_err(span, e))?;
+                Ok(st)
+            }
+            StageKind::Tail(n) => self.tail(st, *n, span),
+            StageKind::Sort(keys) => {
+                let sorts = keys
+                    .iter()
+                    .map(|k| Ok(self.column(&st, &k.path)?.sort(!k.descending, false)))
+                    .collect::<PResult<Vec<_>>>()?;
+                self.sorted(st, sorts, span)
+            }
+            StageKind::Dedup(cols) => self.dedup(st, cols, span),
+            StageKind::Top(t) => self.top(st, &t.path, t.limit, true, span),
+            StageKind::Rare(t) => self.top(st, &t.path, t.limit, false, span),
+            StageKind::Timechart(tc) => {
+                if !st.events {
+                    return Err(ParseError::new(
+                        span,
+                        "`timechart` needs events (it buckets their time)",
+                    )
+                    .help("put `timechart` before any `stats`, `table` or other aggregation"));
+                }
+                let stride = lit(ScalarValue::IntervalMonthDayNano(Some(
+                    IntervalMonthDayNano::new(
+                        0,
+                        0,
+                        (tc.bucket.seconds as i64).saturating_mul(1_000_000_000),
+                    ),
+                )));
+                let origin = lit(ScalarValue::TimestampNanosecond(
+                    Some(0),
+                    Some("UTC".into()),
+                ));
+                let bucket = datafusion::functions::expr_fn::date_bin(
+                    stride,
+                    ident(schema::TIMESTAMP),
+                    origin,
+                );
+                let mut group = vec![(bucket, "@q.time".to_string())];
+                group.extend(self.group(&st, &tc.by)?);
+                let names: Vec<String> = group.iter().map(|(_, n)| n.clone()).collect();
+                let st = self.aggregate(st, group, &tc.aggs, true, span)?;
+                let keys = names.iter().map(|n| ident(n).sort(true, false)).collect();
+                self.sorted(st, keys, span)
+            }
+        }
+    }
+
+    fn group(&self, st: &State, by: &[ColumnPath]) -> PResult<Vec<(Expr, String)>> {
+        by.iter()
+            .map(|p| Ok((self.column(st, p)?, path_name(p))))
+            .collect()
+    }
+
+    fn sorted(
+        &self,
+        mut st: State,
+        keys: Vec<SortExpr>,
+        span: trailhunt_lang::Span,
+    ) -> PResult<State> {
+        st.b = st.b.sort(keys).map_err(|e| df_err(span, e))?;
+        st.ordered = true;
+        Ok(st)
+    }
+
+    /// Events get their time order before a stage that depends on row order.
+    fn ordered_events(&self, st: State, span: trailhunt_lang::Span) -> PResult<State> {
+        if st.events && !st.ordered {
+            self.event_order(st, span)
+        } else {
+            Ok(st)
+        }
+    }
+
+    /// Aggregate per group; `with_count` adds `@q.count`. Groups come out sorted by key.
+    fn aggregate(
+        &self,
+        mut st: State,
+        group: Vec<(Expr, String)>,
+        aggs: &[Agg],
+        with_count: bool,
+        span: trailhunt_lang::Span,
+    ) -> PResult<State> {
+        let mut aggr: Vec<Expr> = Vec::new();
+        let mut post: Vec<Expr> = group.iter().map(|(_, n)| ident(n)).collect();
+        if with_count {
+            aggr.push(agg::count(lit(1i64)).alias(COUNT));
+            post.push(ident(COUNT));
+        }
+        for (i, a) in aggs.iter().enumerate() {
+            let name = a.output_name();
+            if with_count
+                && a.alias.is_none()
+                && matches!(a.func, AggFunc::Count)
+                && a.args.is_empty()
+            {
+                continue; // `count()` without a name is `@q.count`
+            }
+            let tmp = |k: &str| format!("__a{i}_{k}");
+            let arg = |j: usize| -> PResult<Expr> {
+                let p = a.args.get(j).ok_or_else(|| {
+                    ParseError::new(a.span, format!("`{}` needs a column", a.func.name()))
+                })?;
+                self.column(&st, p)
+            };
+            let ty = |e: &Expr| e.get_type(st.schema().as_ref()).unwrap_or(DataType::Null);
+            let num = |e: Expr| {
+                if ty(&e).is_integer() || ty(&e).is_floating() {
+                    e
+                } else {
+                    HelperUdf::num(e)
+                }
+            };
+            let out = match a.func {
+                AggFunc::Count => {
+                    let e = if a.args.is_empty() {
+                        agg::count(lit(1i64))
+                    } else {
+                        agg::count(arg(0)?)
+                    };
+                    aggr.push(e.alias(tmp("v")));
+                    ident(&tmp("v"))
+                }
+                AggFunc::CountDistinct => {
+                    let args = (0..a.args.len()).map(arg).collect::<PResult<Vec<_>>>()?;
+                    let x = if args.len() == 1 {
+                        args.into_iter().next().unwrap_or(lit(ScalarValue::Null))
+                    } else {
+                        HelperUdf::key(args)
+                    };
+                    aggr.push(agg::count_distinct(x).alias(tmp("v")));
+                    ident(&tmp("v"))
+                }
+                AggFunc::Sum => {
+                    aggr.push(agg::sum(num(arg(0)?)).alias(tmp("v")));
+                    ident(&tmp("v"))
+                }
+                AggFunc::Avg => {
+                    aggr.push(agg::avg(num(arg(0)?)).alias(tmp("v")));
+                    ident(&tmp("v"))
+                }
+                AggFunc::Var => {
+                    aggr.push(agg::var_sample(num(arg(0)?)).alias(tmp("v")));
+                    ident(&tmp("v"))
+                }
+                AggFunc::Percentile(p) => {
+                    let x = num(arg(0)?);
+                    aggr.push(
+                        agg::percentile_cont(x.sort(true, false), lit(p / 100.0)).alias(tmp("v")),
+                    );
+                    ident(&tmp("v"))
+                }
+                AggFunc::Min | AggFunc::Max => {
+                    let x = arg(0)?;
+                    let is_min = matches!(a.func, AggFunc::Min);
+                    let f = |e: Expr| if is_min { agg::min(e) } else { agg::max(e) };
+                    let t = ty(&x);
+                    if matches!(t, DataType::Utf8 | DataType::LargeUtf8 | DataType::Utf8View) {
+                        // Numbers stored as text compare as numbers; other text as text.
+                        aggr.push(f(HelperUdf::num(x.clone())).alias(tmp("n")));
+                        aggr.push(agg::count(HelperUdf::num(x.clone())).alias(tmp("c")));
+                        aggr.push(f(x).alias(tmp("s")));
+                        when(
+                            ident(&tmp("c")).gt(lit(0i64)),
+                            HelperUdf::fmt_num(ident(&tmp("n"))),
+                        )
+                        .otherwise(ident(&tmp("s")))
+                        .map_err(|e| df_err(a.span, e))?
+                    } else {
+                        aggr.push(f(x).alias(tmp("v")));
+                        ident(&tmp("v"))
+                    }
+                }
+                AggFunc::Values => {
+                    aggr.push(agg::array_agg(arg(0)?).alias(tmp("v")));
+                    HelperUdf::values(ident(&tmp("v")))
+                }
+                AggFunc::Earliest | AggFunc::Latest => {
+                    if !st.events {
+                        return Err(ParseError::new(
+                            a.span,
+                            format!("`{}` needs events (it orders them by time)", a.func.name()),
+                        ));
+                    }
+                    let order = vec![
+                        ident(schema::TIMESTAMP).sort(true, false),
+                        ident("eventID").sort(true, false),
+                    ];
+                    let x = arg(0)?;
+                    let e = if matches!(a.func, AggFunc::Earliest) {
+                        agg::first_value(x, order)
+                    } else {
+                        agg::last_value(x, order)
+                    };
+                    aggr.push(e.alias(tmp("v")));
+                    ident(&tmp("v"))
+                }
+            };
+            if post.iter().any(|p| p.schema_name().to_string() == name) {
+                return Err(
+                    ParseError::new(a.span, format!("the column `{name}` is named twice"))
+                        .help("give one of them another name with `as`"),
+                );
+            }
+            post.push(out.alias(name));
+        }
+        let group_exprs: Vec<Expr> = group.iter().map(|(e, n)| e.clone().alias(n)).collect();
+        let sort: Vec<SortExpr> = group
+            .iter()
+            .map(|(_, n)| ident(n).sort(true, false))
+            .collect();
+        st.b =
+            st.b.aggregate(group_exprs, aggr)
+                .and_then(|b| b.project(post))
+                .map_err(|e| df_err(span, e))?;
+        st.events = false;
+        st.ordered = false;
+        if sort.is_empty() {
+            return Ok(st);
+        }
+        self.sorted(st, sort, span)
+    }
+
+    fn window(
+        &self,
+        mut st: State,
+        exprs: Vec<Expr>,
+        span: trailhunt_lang::Span,
+    ) -> PResult<State> {
+        st.b = st.b.window(exprs).map_err(|e| df_err(span, e))?;
+        Ok(st)
+    }
+
+    fn drop_columns(
+        &self,
+        mut st: State,
+        names: &[&str],
+        span: trailhunt_lang::Span,
+    ) -> PResult<State> {
+        let keep: Vec<Expr> = st
+            .schema()
+            .fields()
+            .iter()
+            .filter(|f| !names.contains(&f.name().as_str()))
+            .map(|f| ident(f.name()))
+            .collect();
+        st.b = st.b.project(keep).map_err(|e| df_err(span, e))?;
+        Ok(st)
+    }
+
+    /// The position of each row in the current order, as `__pos`.
+    fn positions(&self, st: State, span: trailhunt_lang::Span) -> PResult<State> {
+        let st = self.ordered_events(st, span)?;
+        let rn = row_number();
+        self.window(st, vec![rn.alias("__pos")], span)
+    }
+
+    fn tail(&self, st: State, n: u64, span: trailhunt_lang::Span) -> PResult<State> {
+        let mut st = self.positions(st, span)?;
+        st.b =
+            st.b.sort(vec![ident("__pos").sort(false, false)])
+                .and_then(|b| b.limit(0, Some(n as usize)))
+                .and_then(|b| b.sort(vec![ident("__pos").sort(true, false)]))
+                .map_err(|e| df_err(span, e))?;
+        st.ordered = true;
+        self.drop_columns(st, &["__pos"], span)
+    }
+
+    fn dedup(&self, st: State, cols: &[ColumnPath], span: trailhunt_lang::Span) -> PResult<State> {
+        let keys = cols
+            .iter()
+            .map(|c| self.column(&st, c))
+            .collect::<PResult<Vec<_>>>()?;
+        let st = self.positions(st, span)?;
+        let first = row_number()
+            .partition_by(keys)
+            .order_by(vec![ident("__pos").sort(true, false)])
+            .build()
+            .map_err(|e| df_err(span, e))?;
+        let mut st = self.window(st, vec![first.alias("__rn")], span)?;
+        st.b =
+            st.b.filter(ident("__rn").eq(lit(1u64)))
+                .and_then(|b| b.sort(vec![ident("__pos").sort(true, false)]))
+                .map_err(|e| df_err(span, e))?;
+        st.ordered = true;
+        self.drop_columns(st, &["__pos", "__rn"], span)
+    }
+
+    fn top(
+        &self,
+        st: State,
+        col: &ColumnPath,
+        n: u64,
+        most: bool,
+        span: trailhunt_lang::Span,
+    ) -> PResult<State> {
+        let name = path_name(col);
+        let group = vec![(self.column(&st, col)?, name.clone())];
+        let st = self.aggregate(st, group, &[], true, span)?;
+        let total = Expr::from(WindowFunction::new(
+            WindowFunctionDefinition::AggregateUDF(datafusion::functions_aggregate::sum::sum_udaf()),
+            vec![ident(COUNT)],
+        ));
+        let mut st = self.window(st, vec![total.alias("__total")], span)?;
+        let percent = (datafusion::logical_expr::cast(ident(COUNT), DataType::Float64)
+            * lit(100.0)
+            / datafusion::logical_expr::cast(ident("__total"), DataType::Float64))
+        .alias("percent");
+        st.b =
+            st.b.project(vec![ident(&name), ident(COUNT), percent])
+                .and_then(|b| {
+                    b.sort(vec![
+                        ident(COUNT).sort(!most, false),
+                        ident(&name).sort(true, false),
+                    ])
+                })
+                .and_then(|b| b.limit(0, Some(n as usize)))
+                .map_err(|e| df_err(span, e))?;
+        st.ordered = true;
+        Ok(st)
+    }
+}

@@ -1,0 +1,591 @@
+//! The scalar functions the planner lowers queries into.
+//!
+//! Each carries its compiled parameters (matchers, resolved path ids) so a row never pays
+//! for parsing a pattern or looking up a path: `th_match` (filter values against typed
+//! columns and nested values), `th_exists`, `th_get` (a nested value, or a whole nested
+//! object as JSON), `th_num` (numbers from numbers or numeric text), and small helpers.
+
+use std::collections::HashMap;
+use std::hash::{Hash, Hasher};
+use std::sync::Arc;
+
+use datafusion::arrow::array::{
+    Array, ArrayRef, AsArray, BooleanArray, Float64Array, ListArray, StringArray, StringBuilder,
+};
+use datafusion::arrow::compute::cast;
+use datafusion::arrow::datatypes::{DataType, Field, FieldRef, TimeUnit};
+use datafusion::common::{DataFusionError, Result};
+use datafusion::logical_expr::{
+    ColumnarValue, Expr, ReturnFieldArgs, ScalarFunctionArgs, ScalarUDF, ScalarUDFImpl, Signature,
+    Volatility,
+};
+use trailhunt_cloudtrail::catalog::Segment;
+use trailhunt_cloudtrail::schema::kind;
+
+use crate::jsontree::{Node, leaf};
+use crate::matcher::{Matcher, parse_number};
+
+/// Field metadata marking a Utf8 column whose values are JSON text (printed as JSON).
+pub const JSON_META: &str = "trailhunt.json";
+
+/// A set of path ids.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Hash)]
+pub struct IdSet {
+    bits: Vec<u64>,
+}
+
+impl IdSet {
+    /// The set of `ids`.
+    pub fn new(ids: &[u32]) -> Self {
+        let max = ids.iter().copied().max().map_or(0, |m| m as usize + 1);
+        let mut bits = vec![0u64; max.div_ceil(64)];
+        for &id in ids {
+            bits[id as usize / 64] |= 1 << (id % 64);
+        }
+        IdSet { bits }
+    }
+
+    /// Is `id` in the set?
+    #[inline]
+    pub fn contains(&self, id: u32) -> bool {
+        self.bits
+            .get(id as usize / 64)
+            .is_some_and(|w| w & (1 << (id % 64)) != 0)
+    }
+}
+
+/// A view of one batch's nested-values column.
+struct Kv<'a> {
+    list: &'a ListArray,
+    keys: &'a [u32],
+    vals: &'a StringArray,
+    kinds: &'a [u8],
+}
+
+impl<'a> Kv<'a> {
+    fn new(arr: &'a ArrayRef) -> Result<Self> {
+        let list = arr
+            .as_list_opt::<i32>()
+            .ok_or_else(|| DataFusionError::Internal("nested column is not a list".into()))?;
+        let st = list.values().as_struct();
+        let keys = st
+            .column(0)
+            .as_primitive::<datafusion::arrow::datatypes::UInt32Type>();
+        let vals = st.column(1).as_string::<i32>();
+        let kinds = st
+            .column(2)
+            .as_primitive::<datafusion::arrow::datatypes::UInt8Type>();
+        Ok(Kv {
+            list,
+            keys: keys.values(),
+            vals,
+            kinds: kinds.values(),
+        })
+    }
+
+    #[inline]
+    fn range(&self, row: usize) -> std::ops::Range<usize> {
+        let o = self.list.value_offsets();
+        o[row] as usize..o[row + 1] as usize
+    }
+
+    #[inline]
+    fn value(&self, i: usize) -> Option<&'a str> {
+        (!self.vals.is_null(i)).then(|| self.vals.value(i))
+    }
+}
+
+macro_rules! keyed_udf {
+    ($t:ty) => {
+        impl PartialEq for $t {
+            fn eq(&self, other: &Self) -> bool {
+                self.key == other.key
+            }
+        }
+        impl Eq for $t {}
+        impl Hash for $t {
+            fn hash<H: Hasher>(&self, state: &mut H) {
+                self.key.hash(state)
+            }
+        }
+    };
+}
+
+fn variadic() -> Signature {
+    Signature::variadic_any(Volatility::Immutable)
+}
+
+/// Any of `matchers` matches a value of any argument column.
+#[derive(Debug)]
+pub struct MatchUdf {
+    key: String,
+    name: String,
+    matchers: Arc<Vec<Matcher>>,
+    /// Path ids to test in the nested column; `None` tests every nested value.
+    ids: Option<Arc<IdSet>>,
+    signature: Signature,
+}
+keyed_udf!(MatchUdf);
+
+impl MatchUdf {
+    /// A call of the matcher over `args`. `label` names it in plans (`eventName = X`).
+    pub fn call(label: &str, matchers: Vec<Matcher>, ids: Option<&[u32]>, args: Vec<Expr>) -> Expr {
+        let key = format!("{label}|{ids:?}");
+        let udf = MatchUdf {
+            key,
+            name: format!("match[{label}]"),
+            matchers: Arc::new(matchers),
+            ids: ids.map(|i| Arc::new(IdSet::new(i))),
+            signature: variadic(),
+        };
+        ScalarUDF::new_from_impl(udf).call(args)
+    }
+
+    #[inline]
+    fn text(&self, s: &str) -> bool {
+        self.matchers.iter().any(|m| m.is_match(s))
+    }
+
+    #[inline]
+    fn number(&self, v: f64, s: &str) -> bool {
+        self.matchers.iter().any(|m| m.is_match_number(v, s))
+    }
+
+    fn column(&self, arr: &ArrayRef, out: &mut [bool]) -> Result<()> {
+        match arr.data_type() {
+            DataType::List(_) => {
+                let kv = Kv::new(arr)?;
+                for (row, hit) in out.iter_mut().enumerate() {
+                    if *hit || kv.list.is_null(row) {
+                        continue;
+                    }
+                    for i in kv.range(row) {
+                        if let Some(ids) = &self.ids
+                            && !ids.contains(kv.keys[i])
+                        {
+                            continue;
+                        }
+                        let Some(v) = kv.value(i) else { continue };
+                        let m = match kv.kinds[i] {
+                            kind::NUMBER => {
+                                parse_number(v).is_some_and(|n| self.number(n, v)) || self.text(v)
+                            }
+                            kind::STRING | kind::BOOL => self.text(v),
+                            _ => false,
+                        };
+                        if m {
+                            *hit = true;
+                            break;
+                        }
+                    }
+                }
+            }
+            DataType::Utf8 => {
+                let a = arr.as_string::<i32>();
+                for (row, hit) in out.iter_mut().enumerate() {
+                    if !*hit && a.is_valid(row) {
+                        *hit = self.text(a.value(row));
+                    }
+                }
+            }
+            DataType::LargeUtf8 => {
+                let a = arr.as_string::<i64>();
+                for (row, hit) in out.iter_mut().enumerate() {
+                    if !*hit && a.is_valid(row) {
+                        *hit = self.text(a.value(row));
+                    }
+                }
+            }
+            DataType::Utf8View => {
+                let a = arr.as_string_view();
+                for (row, hit) in out.iter_mut().enumerate() {
+                    if !*hit && a.is_valid(row) {
+                        *hit = self.text(a.value(row));
+                    }
+                }
+            }
+            DataType::Boolean => {
+                let a = arr.as_boolean();
+                for (row, hit) in out.iter_mut().enumerate() {
+                    if !*hit && a.is_valid(row) {
+                        *hit = self.text(if a.value(row) { "true" } else { "false" });
+                    }
+                }
+            }
+            DataType::Timestamp(_, _) | DataType::Date32 | DataType::Date64 => {
+                let text = crate::output::timestamps_as_text(arr)?;
+                self.column(&text, out)?;
+            }
+            dt if dt.is_numeric() => {
+                let f = cast(arr, &DataType::Float64)?;
+                let f = f.as_primitive::<datafusion::arrow::datatypes::Float64Type>();
+                let mut buf = String::new();
+                for (row, hit) in out.iter_mut().enumerate() {
+                    if !*hit && f.is_valid(row) {
+                        buf.clear();
+                        crate::output::push_number(&mut buf, f.value(row));
+                        *hit = self.number(f.value(row), &buf);
+                    }
+                }
+            }
+            DataType::Null => {}
+            _ => {
+                let text = cast(arr, &DataType::Utf8)?;
+                self.column(&text, out)?;
+            }
+        }
+        Ok(())
+    }
+}
+
+impl ScalarUDFImpl for MatchUdf {
+    fn name(&self) -> &str {
+        &self.name
+    }
+    fn signature(&self) -> &Signature {
+        &self.signature
+    }
+    fn return_type(&self, _: &[DataType]) -> Result<DataType> {
+        Ok(DataType::Boolean)
+    }
+    fn invoke_with_args(&self, args: ScalarFunctionArgs) -> Result<ColumnarValue> {
+        let n = args.number_rows;
+        let mut out = vec![false; n];
+        for a in args.args {
+            let arr = a.into_array(n)?;
+            self.column(&arr, &mut out)?;
+        }
+        Ok(ColumnarValue::Array(Arc::new(BooleanArray::from(out))))
+    }
+}
+
+/// Some nested value at one of the path ids exists and is not null.
+#[derive(Debug)]
+pub struct ExistsUdf {
+    key: String,
+    ids: Arc<IdSet>,
+    signature: Signature,
+}
+keyed_udf!(ExistsUdf);
+
+impl ExistsUdf {
+    /// `th_exists(_kv)` for the ids of one path.
+    pub fn call(ids: &[u32], kv: Expr) -> Expr {
+        let udf = ExistsUdf {
+            key: format!("{ids:?}"),
+            ids: Arc::new(IdSet::new(ids)),
+            signature: variadic(),
+        };
+        ScalarUDF::new_from_impl(udf).call(vec![kv])
+    }
+}
+
+impl ScalarUDFImpl for ExistsUdf {
+    fn name(&self) -> &str {
+        "th_exists"
+    }
+    fn signature(&self) -> &Signature {
+        &self.signature
+    }
+    fn return_type(&self, _: &[DataType]) -> Result<DataType> {
+        Ok(DataType::Boolean)
+    }
+    fn invoke_with_args(&self, args: ScalarFunctionArgs) -> Result<ColumnarValue> {
+        let n = args.number_rows;
+        let arr = args
+            .args
+            .into_iter()
+            .next()
+            .ok_or_else(|| DataFusionError::Internal("th_exists needs the nested column".into()))?
+            .into_array(n)?;
+        let kv = Kv::new(&arr)?;
+        let out: BooleanArray = (0..n)
+            .map(|row| {
+                Some(
+                    kv.range(row)
+                        .any(|i| self.ids.contains(kv.keys[i]) && kv.kinds[i] != kind::NULL),
+                )
+            })
+            .collect();
+        Ok(ColumnarValue::Array(Arc::new(out)))
+    }
+}
+
+/// How [`GetUdf`] shows what it finds.
+#[derive(Debug, Clone)]
+pub struct GetSpec {
+    /// Path ids to read.
+    pub ids: Vec<u32>,
+    /// Show a JSON object built from everything found (the path names an object).
+    pub object: bool,
+    /// For object mode: each id's path below the named path.
+    pub rel: HashMap<u32, Vec<Segment>>,
+    /// For object mode: each typed argument's path below the named path.
+    pub typed_rel: Vec<Vec<Segment>>,
+}
+
+/// The value of a path: the first value found (typed columns first), or the object.
+#[derive(Debug)]
+pub struct GetUdf {
+    key: String,
+    ids: IdSet,
+    spec: GetSpec,
+    signature: Signature,
+}
+keyed_udf!(GetUdf);
+
+impl GetUdf {
+    /// `th_get(_kv, typed…)` for a resolved path.
+    pub fn call(label: &str, spec: GetSpec, kv: Expr, typed: Vec<Expr>) -> Expr {
+        let udf = GetUdf {
+            key: format!("{label}|{:?}|{}", spec.ids, spec.object),
+            ids: IdSet::new(&spec.ids),
+            spec,
+            signature: variadic(),
+        };
+        let mut args = vec![kv];
+        args.extend(typed);
+        ScalarUDF::new_from_impl(udf).call(args)
+    }
+}
+
+impl ScalarUDFImpl for GetUdf {
+    fn name(&self) -> &str {
+        "th_get"
+    }
+    fn signature(&self) -> &Signature {
+        &self.signature
+    }
+    fn return_type(&self, _: &[DataType]) -> Result<DataType> {
+        Ok(DataType::Utf8)
+    }
+    fn return_field_from_args(&self, _: ReturnFieldArgs) -> Result<FieldRef> {
+        let f = Field::new(self.name(), DataType::Utf8, true);
+        Ok(Arc::new(if self.spec.object {
+            f.with_metadata([(JSON_META.to_string(), "true".to_string())].into())
+        } else {
+            f
+        }))
+    }
+    fn invoke_with_args(&self, args: ScalarFunctionArgs) -> Result<ColumnarValue> {
+        let n = args.number_rows;
+        let arrays: Vec<ArrayRef> = args
+            .args
+            .into_iter()
+            .map(|a| a.into_array(n))
+            .collect::<Result<_>>()?;
+        let Some((kv_arr, typed)) = arrays.split_first() else {
+            return Err(DataFusionError::Internal(
+                "th_get needs the nested column".into(),
+            ));
+        };
+        let kv = Kv::new(kv_arr)?;
+        let typed: Vec<ArrayRef> = typed
+            .iter()
+            .map(|t| cast(t, &DataType::Utf8))
+            .collect::<std::result::Result<_, _>>()?;
+        let typed: Vec<&StringArray> = typed.iter().map(|t| t.as_string::<i32>()).collect();
+        let mut b = StringBuilder::new();
+        for row in 0..n {
+            if self.spec.object {
+                let mut node = Node::default();
+                let mut any = false;
+                for (t, rel) in typed.iter().zip(&self.spec.typed_rel) {
+                    if t.is_valid(row) {
+                        node.insert(rel, serde_json::Value::String(t.value(row).to_string()));
+                        any = true;
+                    }
+                }
+                for i in kv.range(row) {
+                    let id = kv.keys[i];
+                    if !self.ids.contains(id) {
+                        continue;
+                    }
+                    let rel = self.spec.rel.get(&id).map_or(&[][..], Vec::as_slice);
+                    node.insert(rel, leaf(kv.value(i), kv.kinds[i]));
+                    any = true;
+                }
+                if any {
+                    b.append_value(node.to_json());
+                } else {
+                    b.append_null();
+                }
+                continue;
+            }
+            if let Some(t) = typed.iter().find(|t| t.is_valid(row)) {
+                b.append_value(t.value(row));
+                continue;
+            }
+            let found = kv
+                .range(row)
+                .find(|&i| self.ids.contains(kv.keys[i]) && kv.kinds[i] != kind::NULL);
+            match found.and_then(|i| kv.value(i)) {
+                Some(v) => b.append_value(v),
+                None => b.append_null(),
+            }
+        }
+        Ok(ColumnarValue::Array(Arc::new(b.finish())))
+    }
+}
+
+/// Simple one-purpose functions, chosen by name.
+#[derive(Debug, PartialEq, Eq, Hash)]
+pub struct HelperUdf {
+    name: &'static str,
+    signature: Signature,
+}
+
+impl HelperUdf {
+    fn udf(name: &'static str) -> ScalarUDF {
+        ScalarUDF::new_from_impl(HelperUdf {
+            name,
+            signature: variadic(),
+        })
+    }
+
+    /// `th_num(x)`: x as a Float64 — numbers, and text that spells a number; else null.
+    pub fn num(x: Expr) -> Expr {
+        Self::udf("th_num").call(vec![x])
+    }
+
+    /// `th_fmt_num(x)`: a Float64 as text, integral values without a fraction.
+    pub fn fmt_num(x: Expr) -> Expr {
+        Self::udf("th_fmt_num").call(vec![x])
+    }
+
+    /// `th_key(a, b…)`: one text key for a combination of values (null if any is null).
+    pub fn key(args: Vec<Expr>) -> Expr {
+        Self::udf("th_key").call(args)
+    }
+
+    /// `th_values(list)`: a list's values, sorted, as a JSON array.
+    pub fn values(list: Expr) -> Expr {
+        Self::udf("th_values").call(vec![list])
+    }
+}
+
+fn to_f64(arr: &ArrayRef) -> Result<Float64Array> {
+    Ok(match arr.data_type() {
+        DataType::Utf8 | DataType::LargeUtf8 | DataType::Utf8View => {
+            let s = cast(arr, &DataType::Utf8)?;
+            let s = s.as_string::<i32>();
+            s.iter().map(|v| v.and_then(parse_number)).collect()
+        }
+        DataType::Boolean | DataType::Null => Float64Array::new_null(arr.len()),
+        DataType::Timestamp(TimeUnit::Nanosecond, _) => {
+            let i = cast(arr, &DataType::Int64)?;
+            cast(&i, &DataType::Float64)?
+                .as_primitive::<datafusion::arrow::datatypes::Float64Type>()
+                .clone()
+        }
+        dt if dt.is_numeric() => cast(arr, &DataType::Float64)?
+            .as_primitive::<datafusion::arrow::datatypes::Float64Type>()
+            .clone(),
+        _ => Float64Array::new_null(arr.len()),
+    })
+}
+
+impl ScalarUDFImpl for HelperUdf {
+    fn name(&self) -> &str {
+        self.name
+    }
+    fn signature(&self) -> &Signature {
+        &self.signature
+    }
+    fn return_type(&self, _: &[DataType]) -> Result<DataType> {
+        Ok(match self.name {
+            "th_num" => DataType::Float64,
+            _ => DataType::Utf8,
+        })
+    }
+    fn return_field_from_args(&self, args: ReturnFieldArgs) -> Result<FieldRef> {
+        let types: Vec<DataType> = args
+            .arg_fields
+            .iter()
+            .map(|f| f.data_type().clone())
+            .collect();
+        let f = Field::new(self.name, self.return_type(&types)?, true);
+        Ok(Arc::new(if self.name == "th_values" {
+            f.with_metadata([(JSON_META.to_string(), "true".to_string())].into())
+        } else {
+            f
+        }))
+    }
+    fn invoke_with_args(&self, args: ScalarFunctionArgs) -> Result<ColumnarValue> {
+        let n = args.number_rows;
+        let arrays: Vec<ArrayRef> = args
+            .args
+            .into_iter()
+            .map(|a| a.into_array(n))
+            .collect::<Result<_>>()?;
+        let first = arrays
+            .first()
+            .ok_or_else(|| DataFusionError::Internal(format!("{} needs an argument", self.name)))?;
+        let out: ArrayRef = match self.name {
+            "th_num" => Arc::new(to_f64(first)?),
+            "th_fmt_num" => {
+                let f = to_f64(first)?;
+                let mut b = StringBuilder::new();
+                let mut buf = String::new();
+                for v in f.iter() {
+                    match v {
+                        Some(v) => {
+                            buf.clear();
+                            crate::output::push_number(&mut buf, v);
+                            b.append_value(&buf);
+                        }
+                        None => b.append_null(),
+                    }
+                }
+                Arc::new(b.finish())
+            }
+            "th_key" => {
+                let cols: Vec<ArrayRef> = arrays
+                    .iter()
+                    .map(|a| crate::output::as_text(a))
+                    .collect::<Result<_>>()?;
+                let cols: Vec<&StringArray> = cols.iter().map(|c| c.as_string::<i32>()).collect();
+                let mut b = StringBuilder::new();
+                let mut key = String::new();
+                for row in 0..n {
+                    if cols.iter().any(|c| c.is_null(row)) {
+                        b.append_null();
+                        continue;
+                    }
+                    key.clear();
+                    for (i, c) in cols.iter().enumerate() {
+                        if i > 0 {
+                            key.push('\u{1f}');
+                        }
+                        key.push_str(c.value(row));
+                    }
+                    b.append_value(&key);
+                }
+                Arc::new(b.finish())
+            }
+            "th_values" => {
+                let list = first
+                    .as_list_opt::<i32>()
+                    .ok_or_else(|| DataFusionError::Internal("th_values needs a list".into()))?;
+                let mut b = StringBuilder::new();
+                for row in 0..n {
+                    if list.is_null(row) {
+                        b.append_null();
+                        continue;
+                    }
+                    let items = crate::output::as_text(&list.value(row))?;
+                    let items = items.as_string::<i32>();
+                    let mut v: Vec<&str> = items.iter().flatten().collect();
+                    v.sort_unstable();
+                    v.dedup();
+                    b.append_value(serde_json::to_string(&v).unwrap_or_else(|_| "[]".into()));
+                }
+                Arc::new(b.finish())
+            }
+            other => {
+                return Err(DataFusionError::Internal(format!("unknown helper {other}")));
+            }
+        };
+        Ok(ColumnarValue::Array(out))
+    }
+}
