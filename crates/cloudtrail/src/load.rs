@@ -185,6 +185,7 @@ fn read_source(src: &Source, buf: &mut Vec<u8>) -> std::io::Result<()> {
         Source::Stdin => {
             std::io::stdin().lock().read_to_end(buf)?;
         }
+        Source::Memory { bytes, .. } => buf.extend_from_slice(bytes),
     }
     Ok(())
 }

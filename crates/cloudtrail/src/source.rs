@@ -10,6 +10,13 @@ pub enum Source {
     File(PathBuf),
     /// Standard input.
     Stdin,
+    /// Bytes already in memory (a rule test's inline dataset, a test fixture).
+    Memory {
+        /// The name reports use for it.
+        name: String,
+        /// The content, in any format a file may have.
+        bytes: std::sync::Arc<[u8]>,
+    },
 }
 
 impl fmt::Display for Source {
@@ -17,6 +24,7 @@ impl fmt::Display for Source {
         match self {
             Source::File(p) => write!(f, "{}", p.display()),
             Source::Stdin => f.write_str("<stdin>"),
+            Source::Memory { name, .. } => f.write_str(name),
         }
     }
 }
@@ -134,6 +142,19 @@ fn add_path(path: &Path, out: &mut Discovered) -> Result<(), InputError> {
     } else {
         out.sources.push(Source::File(path.to_path_buf()));
         Ok(())
+    }
+}
+
+impl Discovered {
+    /// One in-memory source.
+    pub fn memory(name: &str, bytes: impl Into<std::sync::Arc<[u8]>>) -> Self {
+        Discovered {
+            sources: vec![Source::Memory {
+                name: name.to_string(),
+                bytes: bytes.into(),
+            }],
+            ignored: Vec::new(),
+        }
     }
 }
 

@@ -62,6 +62,8 @@ pub(crate) struct State {
     pub events: bool,
     /// Rows have an order a later `head`/`tail` should keep.
     pub ordered: bool,
+    /// A later `tail` or `dedup` needs each row's place in the order as `__pos`.
+    pub needs_pos: bool,
 }
 
 impl State {
@@ -85,6 +87,9 @@ impl State {
             .collect()
     }
 }
+
+/// The column holding each row's place in the current order (planner-internal).
+pub(crate) const POS: &str = "__pos";
 
 /// Where a field test looks.
 pub(crate) struct Targets {
@@ -133,6 +138,13 @@ impl<'a> Planner<'a> {
             b: scan,
             events: true,
             ordered: false,
+            needs_pos: query.stages.iter().any(|s| {
+                matches!(
+                    s.kind,
+                    trailhunt_lang::ast::StageKind::Tail(_)
+                        | trailhunt_lang::ast::StageKind::Dedup(_)
+                )
+            }),
         };
         let pred = self.filter(&st, &query.filter)?;
         if !matches!(pred, Expr::Literal(ref v, _) if v == &datafusion::common::ScalarValue::Boolean(Some(true)))
@@ -147,19 +159,20 @@ impl<'a> Planner<'a> {
         if st.events && !st.ordered {
             st = self.event_order(st, query.span)?;
         }
+        if st.has_column(POS) {
+            st = self.drop_columns(st, &[POS], query.span)?;
+        }
         st.b.build().map_err(|e| df_err(query.span, e))
     }
 
     /// Events in time order (then by event id), so output never depends on load order.
-    pub(crate) fn event_order(&self, mut st: State, span: Span) -> PResult<State> {
+    pub(crate) fn event_order(&self, st: State, span: Span) -> PResult<State> {
         let keys: Vec<SortExpr> = vec![
             ident(schema::TIMESTAMP).sort(true, false),
             ident("eventID").sort(true, false),
             ident(schema::WINDOW_ID).sort(true, false),
         ];
-        st.b = st.b.sort(keys).map_err(|e| df_err(span, e))?;
-        st.ordered = true;
-        Ok(st)
+        self.sorted(st, keys, span)
     }
 
     fn unknown(&self, st: &State, p: &ColumnPath) -> PlanError {

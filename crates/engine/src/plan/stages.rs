@@ -12,7 +12,7 @@ use trailhunt_cloudtrail::schema;
 use trailhunt_lang::ParseError;
 use trailhunt_lang::ast::{Agg, AggFunc, ColumnPath, Stage, StageKind, WhereCond};
 
-use super::{PResult, Planner, State, df_err, ident, path_name};
+use super::{POS, PResult, Planner, State, df_err, ident, path_name};
 use crate::udf::HelperUdf;
 
 /// The count column every aggregation has.
@@ -61,11 +61,9 @@ impl Planner<'_> {
                         vec![agg::count_distinct(x).alias("@q.uniq")],
                     )
                     .map_err(|e| df_err(span, e))?;
-                Ok(State {
-                    b: st.b,
-                    events: false,
-                    ordered: true,
-                })
+                st.events = false;
+                st.ordered = true;
+                Ok(st)
             }
             StageKind::Aggregate(a) => {
                 let name = if matches!(a.func, AggFunc::Var) {
@@ -144,10 +142,13 @@ impl Planner<'_> {
             }
             StageKind::Table(cols) => {
                 let mut st = self.ordered_events(st, span)?;
-                let exprs = cols
+                let mut exprs = cols
                     .iter()
                     .map(|c| Ok(self.column(&st, c)?.alias(path_name(c))))
                     .collect::<PResult<Vec<_>>>()?;
+                if st.has_column(POS) {
+                    exprs.push(ident(POS));
+                }
                 st.b = st.b.project(exprs).map_err(|e| df_err(span, e))?;
                 st.events = false;
                 Ok(st)
@@ -210,13 +211,28 @@ impl Planner<'_> {
             .collect()
     }
 
-    fn sorted(
+    /// Sort the rows. When a later stage needs row positions, number the rows in this
+    /// order (a window with an explicit order: DataFusion keeps no order otherwise).
+    pub(crate) fn sorted(
         &self,
         mut st: State,
         keys: Vec<SortExpr>,
         span: trailhunt_lang::Span,
     ) -> PResult<State> {
-        st.b = st.b.sort(keys).map_err(|e| df_err(span, e))?;
+        if st.needs_pos && st.has_column(POS) {
+            st = self.drop_columns(st, &[POS], span)?;
+        }
+        st.b = st.b.sort(keys.clone()).map_err(|e| df_err(span, e))?;
+        if st.needs_pos {
+            let rn = row_number()
+                .order_by(keys)
+                .build()
+                .map_err(|e| df_err(span, e))?;
+            st = self.window(st, vec![rn.alias(POS)], span)?;
+            st.b =
+                st.b.sort(vec![ident(POS).sort(true, false)])
+                    .map_err(|e| df_err(span, e))?;
+        }
         st.ordered = true;
         Ok(st)
     }
@@ -389,7 +405,7 @@ impl Planner<'_> {
         Ok(st)
     }
 
-    fn drop_columns(
+    pub(crate) fn drop_columns(
         &self,
         mut st: State,
         names: &[&str],
@@ -409,19 +425,22 @@ impl Planner<'_> {
     /// The position of each row in the current order, as `__pos`.
     fn positions(&self, st: State, span: trailhunt_lang::Span) -> PResult<State> {
         let st = self.ordered_events(st, span)?;
-        let rn = row_number();
-        self.window(st, vec![rn.alias("__pos")], span)
+        if st.has_column(POS) {
+            return Ok(st);
+        }
+        // Rows with no order (one aggregate row, or unsorted rows): any numbering will do.
+        self.window(st, vec![row_number().alias(POS)], span)
     }
 
     fn tail(&self, st: State, n: u64, span: trailhunt_lang::Span) -> PResult<State> {
         let mut st = self.positions(st, span)?;
         st.b =
-            st.b.sort(vec![ident("__pos").sort(false, false)])
+            st.b.sort(vec![ident(POS).sort(false, false)])
                 .and_then(|b| b.limit(0, Some(n as usize)))
-                .and_then(|b| b.sort(vec![ident("__pos").sort(true, false)]))
+                .and_then(|b| b.sort(vec![ident(POS).sort(true, false)]))
                 .map_err(|e| df_err(span, e))?;
         st.ordered = true;
-        self.drop_columns(st, &["__pos"], span)
+        self.drop_columns(st, &[POS], span)
     }
 
     fn dedup(&self, st: State, cols: &[ColumnPath], span: trailhunt_lang::Span) -> PResult<State> {
@@ -432,16 +451,16 @@ impl Planner<'_> {
         let st = self.positions(st, span)?;
         let first = row_number()
             .partition_by(keys)
-            .order_by(vec![ident("__pos").sort(true, false)])
+            .order_by(vec![ident(POS).sort(true, false)])
             .build()
             .map_err(|e| df_err(span, e))?;
         let mut st = self.window(st, vec![first.alias("__rn")], span)?;
         st.b =
             st.b.filter(ident("__rn").eq(lit(1u64)))
-                .and_then(|b| b.sort(vec![ident("__pos").sort(true, false)]))
+                .and_then(|b| b.sort(vec![ident(POS).sort(true, false)]))
                 .map_err(|e| df_err(span, e))?;
         st.ordered = true;
-        self.drop_columns(st, &["__pos", "__rn"], span)
+        self.drop_columns(st, &[POS, "__rn"], span)
     }
 
     fn top(
