@@ -19,6 +19,7 @@
 //! ```
 #![deny(missing_docs)]
 
+mod cancel;
 pub mod jsontree;
 pub mod matcher;
 pub mod output;
@@ -43,6 +44,7 @@ use trailhunt_cloudtrail::schema::{self, TypedLayout};
 use trailhunt_cloudtrail::{Catalog, Dataset, LoadReport};
 use trailhunt_lang::{Diagnostics, ParseError, Query, Span};
 
+pub use crate::cancel::CancelToken;
 use crate::plan::{Planner, ident};
 
 /// A time restriction on events (UTC nanoseconds; `to` is exclusive).
@@ -227,6 +229,35 @@ impl Engine {
             schema,
             elapsed: start.elapsed(),
         })
+    }
+
+    /// Like [`Engine::run`], but stops as soon as `cancel` is cancelled: `Ok(None)` then.
+    /// Dropping the running plan stops its worker tasks.
+    pub fn run_cancellable(
+        &self,
+        text: &str,
+        range: TimeRange,
+        cancel: &CancelToken,
+    ) -> Result<Option<Output>, EngineError> {
+        let start = Instant::now();
+        let query = trailhunt_lang::parse_query(text).map_err(EngineError::Query)?;
+        let plan = self.plan(&query, range)?;
+        let df = DataFrame::new(self.ctx.state(), plan);
+        let schema: SchemaRef = Arc::new(df.schema().as_arrow().clone());
+        let batches = self.runtime.block_on(async {
+            tokio::select! {
+                r = df.collect() => Some(r),
+                () = cancel.cancelled() => None,
+            }
+        });
+        match batches {
+            None => Ok(None),
+            Some(b) => Ok(Some(Output {
+                batches: b.map_err(|e| EngineError::Exec(e.to_string()))?,
+                schema,
+                elapsed: start.elapsed(),
+            })),
+        }
     }
 
     /// Run a plan to completion.

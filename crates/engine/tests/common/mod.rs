@@ -1,0 +1,140 @@
+//! Shared helpers: load a data set once, run queries, and read the same files back
+//! independently of the engine (serde_json over the raw files) to compute expectations.
+#![allow(dead_code)]
+
+use std::io::Read;
+use std::path::{Path, PathBuf};
+
+use serde_json::Value;
+use trailhunt_cloudtrail::{LoadOptions, discover, load};
+use trailhunt_engine::output::RowWriter;
+use trailhunt_engine::{Engine, TimeRange};
+
+pub fn repo() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../..")
+}
+
+pub fn shared() -> Option<PathBuf> {
+    let p = repo().join("../shared");
+    p.join("data").is_dir().then_some(p)
+}
+
+pub fn engine(path: &Path) -> Engine {
+    let found = discover(&[path.to_str().unwrap()]).unwrap();
+    let data = load(&found, &LoadOptions::default(), None).unwrap();
+    Engine::new(data, 2).unwrap()
+}
+
+/// Run `q` and return its rows as JSON objects.
+pub fn rows(e: &Engine, q: &str) -> Vec<Value> {
+    let out = e
+        .run(q, TimeRange::default())
+        .unwrap_or_else(|err| panic!("{q}\n{}", err.render(q)));
+    let w = RowWriter::new(e.catalog());
+    let mut v = Vec::new();
+    for b in &out.batches {
+        for i in 0..b.num_rows() {
+            v.push(serde_json::to_value(w.row(b, i)).unwrap());
+        }
+    }
+    v
+}
+
+/// Every record under `dir`, read with serde_json alone (gzip or not; Records files).
+pub fn raw_records(dir: &Path) -> Vec<Value> {
+    let mut out = Vec::new();
+    let mut stack = vec![dir.to_path_buf()];
+    while let Some(d) = stack.pop() {
+        for e in std::fs::read_dir(&d).unwrap() {
+            let p = e.unwrap().path();
+            if p.is_dir() {
+                stack.push(p);
+                continue;
+            }
+            let name = p.to_string_lossy();
+            if !name.ends_with(".json") && !name.ends_with(".json.gz") {
+                continue;
+            }
+            let bytes = std::fs::read(&p).unwrap();
+            let text = if name.ends_with(".gz") {
+                let mut s = String::new();
+                flate2::read::MultiGzDecoder::new(&bytes[..])
+                    .read_to_string(&mut s)
+                    .unwrap();
+                s
+            } else {
+                String::from_utf8(bytes).unwrap()
+            };
+            let v: Value = serde_json::from_str(&text).unwrap();
+            if let Some(Value::Array(recs)) = v.get("Records") {
+                out.extend(recs.iter().cloned());
+            }
+        }
+    }
+    out
+}
+
+/// A string at a dotted path of a raw record.
+pub fn s<'a>(r: &'a Value, path: &str) -> Option<&'a str> {
+    path.split('.').try_fold(r, |v, k| v.get(k))?.as_str()
+}
+
+/// A number at a dotted path (numbers or numeric strings).
+pub fn n(r: &Value, path: &str) -> Option<f64> {
+    let v = path.split('.').try_fold(r, |v, k| v.get(k))?;
+    v.as_f64()
+        .or_else(|| v.as_str().and_then(|s| s.parse().ok()))
+}
+
+/// Token-sequence containment as LANGUAGE.md §2 defines it (independent of the engine).
+pub fn has_tokens(value: &str, word: &str) -> bool {
+    let toks = |s: &str| -> Vec<String> {
+        s.split(|c: char| !(c.is_ascii_alphanumeric() || c == '_'))
+            .filter(|t| !t.is_empty())
+            .map(|t| t.to_ascii_lowercase())
+            .collect()
+    };
+    let (v, w) = (toks(value), toks(word));
+    !w.is_empty() && v.windows(w.len()).any(|win| win == w.as_slice())
+}
+
+/// Every scalar in a record, as text.
+pub fn scalars(v: &Value, out: &mut Vec<String>) {
+    match v {
+        Value::String(s) => out.push(s.clone()),
+        Value::Number(n) => out.push(n.to_string()),
+        Value::Bool(b) => out.push(b.to_string()),
+        Value::Array(a) => a.iter().for_each(|x| scalars(x, out)),
+        Value::Object(m) => m.values().for_each(|x| scalars(x, out)),
+        Value::Null => {}
+    }
+}
+
+/// Window ids as LANGUAGE.md §5 defines them (60-event windows), computed independently:
+/// record eventID → window id.
+pub fn window_ids(records: &[Value]) -> std::collections::HashMap<String, String> {
+    use std::collections::HashMap;
+    let mut by_entity: HashMap<String, Vec<(String, String)>> = HashMap::new();
+    for r in records {
+        let arn = s(r, "userIdentity.arn").filter(|a| !a.is_empty());
+        let entity = match arn {
+            Some(a) => a.to_string(),
+            None => format!("source_ip:{}", s(r, "sourceIPAddress").unwrap_or("unknown")),
+        };
+        let t = s(r, "eventTime").unwrap_or("").to_string();
+        let id = s(r, "eventID").unwrap_or("").to_string();
+        by_entity.entry(entity).or_default().push((t, id));
+    }
+    let mut out = HashMap::new();
+    for (entity, mut evs) in by_entity {
+        evs.sort();
+        for chunk in evs.chunks(60) {
+            // eventTime is `YYYY-MM-DDTHH:MM:SSZ` in these files.
+            let first = chunk[0].0.replace('T', " ").replace('Z', ".000000");
+            for (_, id) in chunk {
+                out.insert(id.clone(), format!("{entity}.{first}"));
+            }
+        }
+    }
+    out
+}
