@@ -20,8 +20,9 @@ fn is_token_byte(b: u8) -> bool {
 /// How one value is tested.
 #[derive(Debug)]
 pub enum Matcher {
-    /// A regular expression over the bytes of the value (tokens, wildcards).
-    Regex(Regex),
+    /// A regular expression over the bytes of the value (tokens, wildcards), with a
+    /// looser pattern every matching value also contains (for prefiltering).
+    Regex(Regex, String),
     /// A case-sensitive substring.
     Substring(memmem::Finder<'static>),
     /// The whole value, ASCII case-insensitive.
@@ -74,17 +75,26 @@ impl Matcher {
                         Matcher::Substring(memmem::Finder::new(lit.as_bytes()).into_owned())
                     }
                     Some(_) => Matcher::Never,
-                    None => Matcher::regex(&wildcard_pattern(&value.parts), false, false),
+                    None => {
+                        let p = wildcard_pattern(&value.parts);
+                        Matcher::regex(&p, &p, false, false)
+                    }
                 },
-                Quote::Bare | Quote::Single => match token_pattern(&value.parts) {
-                    Some(p) => Matcher::regex(&p, true, false),
-                    None => Matcher::Never,
-                },
+                Quote::Bare | Quote::Single => {
+                    match (
+                        token_pattern(&value.parts, true),
+                        token_pattern(&value.parts, false),
+                    ) {
+                        (Some(p), Some(loose)) => Matcher::regex(&p, &loose, true, false),
+                        _ => Matcher::Never,
+                    }
+                }
             },
             Op::Eq => {
                 let ci = value.quote != Quote::Double;
                 if value.has_wildcard() {
-                    return Matcher::regex(&wildcard_pattern(&value.parts), ci, true);
+                    let p = wildcard_pattern(&value.parts);
+                    return Matcher::regex(&p, &p, ci, true);
                 }
                 let text = value.text();
                 if let Some(n) = value.as_number() {
@@ -104,7 +114,7 @@ impl Matcher {
         }
     }
 
-    fn regex(pattern: &str, case_insensitive: bool, anchored: bool) -> Matcher {
+    fn regex(pattern: &str, loose: &str, case_insensitive: bool, anchored: bool) -> Matcher {
         let p = if anchored {
             format!(r"\A(?:{pattern})\z")
         } else {
@@ -117,9 +127,37 @@ impl Matcher {
             .size_limit(1 << 24)
             .build()
         {
-            Ok(r) => Matcher::Regex(r),
+            Ok(r) => {
+                // A `.*` in a prefilter would let one match run across many values (and the
+                // scan go quadratic): keep the longest piece between wildcards instead.
+                let loose = loose
+                    .split(".*")
+                    .max_by_key(|p| p.len())
+                    .unwrap_or_default();
+                let loose = if case_insensitive {
+                    format!("(?i:{loose})")
+                } else {
+                    format!("(?:{loose})")
+                };
+                Matcher::Regex(r, loose)
+            }
             // Patterns are built from escaped literals; a failure means a pathological size.
             Err(_) => Matcher::Never,
+        }
+    }
+
+    /// A regex pattern (inline flags included) that every text value this matcher
+    /// accepts contains; `None` when no such text exists (numeric matches).
+    pub fn prefilter(&self) -> Option<String> {
+        match self {
+            Matcher::Regex(_, loose) if loose == "(?i:)" || loose == "(?:)" => None,
+            Matcher::Regex(_, loose) => Some(loose.clone()),
+            Matcher::Substring(f) => Some(regex::escape(&String::from_utf8_lossy(f.needle()))),
+            Matcher::EqualsIgnoreCase(t) => Some(format!("(?i:{})", regex::escape(t))),
+            Matcher::Equals(t) => Some(regex::escape(t)),
+            Matcher::EqualsNumber(..) | Matcher::Range(..) | Matcher::TextRange(..) => None,
+            // Contributes no alternative to a combined prefilter.
+            Matcher::Never => Some(String::new()),
         }
     }
 
@@ -127,7 +165,7 @@ impl Matcher {
     #[inline]
     pub fn is_match(&self, s: &str) -> bool {
         match self {
-            Matcher::Regex(r) => r.is_match(s.as_bytes()),
+            Matcher::Regex(r, _) => r.is_match(s.as_bytes()),
             Matcher::Substring(f) => f.find(s.as_bytes()).is_some(),
             Matcher::EqualsIgnoreCase(t) => s.eq_ignore_ascii_case(t),
             Matcher::Equals(t) => s == t,
@@ -154,8 +192,9 @@ impl Matcher {
 }
 
 /// The regex for a token-sequence match of `parts`, or `None` when the value holds no
-/// token and no wildcard (nothing to look for).
-fn token_pattern(parts: &[ValuePart]) -> Option<String> {
+/// token and no wildcard (nothing to look for). Without `boundaries`, the looser pattern
+/// (no `\b`) that any value matching the strict one also contains.
+fn token_pattern(parts: &[ValuePart], boundaries: bool) -> Option<String> {
     let mut out = String::new();
     let mut any = false;
     let n = parts.len();
@@ -184,7 +223,7 @@ fn token_pattern(parts: &[ValuePart]) -> Option<String> {
                 if slice.is_empty() {
                     continue;
                 }
-                if i == 0 && is_token_byte(slice.as_bytes()[0]) {
+                if boundaries && i == 0 && is_token_byte(slice.as_bytes()[0]) {
                     out.push_str(r"\b");
                 }
                 let mut in_sep = false;
@@ -206,7 +245,10 @@ fn token_pattern(parts: &[ValuePart]) -> Option<String> {
                         any = true;
                     }
                 }
-                if i + 1 == n && slice.as_bytes().last().is_some_and(|b| is_token_byte(*b)) {
+                if boundaries
+                    && i + 1 == n
+                    && slice.as_bytes().last().is_some_and(|b| is_token_byte(*b))
+                {
                     out.push_str(r"\b");
                 }
             }

@@ -121,6 +121,8 @@ pub struct MatchUdf {
     key: String,
     name: String,
     matchers: Arc<Vec<Matcher>>,
+    /// A regex every matching value contains, to scan whole value buffers at once.
+    prefilter: Option<regex::bytes::Regex>,
     /// Path ids to test in the nested column; `None` tests every nested value.
     ids: Option<Arc<IdSet>>,
     signature: Signature,
@@ -134,6 +136,7 @@ impl MatchUdf {
         let udf = MatchUdf {
             key,
             name: format!("match[{label}]"),
+            prefilter: prefilter(&matchers),
             matchers: Arc::new(matchers),
             ids: ids.map(|i| Arc::new(IdSet::new(i))),
             signature: variadic(),
@@ -151,37 +154,61 @@ impl MatchUdf {
         self.matchers.iter().any(|m| m.is_match_number(v, s))
     }
 
+    /// Does nested entry `i` hold a value of a wanted path that matches?
+    #[inline]
+    fn entry(&self, kv: &Kv<'_>, i: usize) -> bool {
+        if let Some(ids) = &self.ids
+            && !ids.contains(kv.keys[i])
+        {
+            return false;
+        }
+        let Some(v) = kv.value(i) else { return false };
+        match kv.kinds[i] {
+            kind::NUMBER => parse_number(v).is_some_and(|n| self.number(n, v)) || self.text(v),
+            kind::STRING | kind::BOOL => self.text(v),
+            _ => false,
+        }
+    }
+
     fn column(&self, arr: &ArrayRef, out: &mut [bool]) -> Result<()> {
         match arr.data_type() {
             DataType::List(_) => {
                 let kv = Kv::new(arr)?;
+                if let Some(pre) = &self.prefilter {
+                    let rows = kv.list.value_offsets();
+                    candidates(kv.vals.value_data(), kv.vals.value_offsets(), pre, |i| {
+                        let row = rows.partition_point(|&o| o as usize <= i).saturating_sub(1);
+                        if row >= out.len() || i < rows[0] as usize {
+                            return i + 1;
+                        }
+                        if !out[row] && self.entry(&kv, i) {
+                            out[row] = true;
+                            return rows[row + 1] as usize;
+                        }
+                        i + 1
+                    });
+                    return Ok(());
+                }
                 for (row, hit) in out.iter_mut().enumerate() {
                     if *hit || kv.list.is_null(row) {
                         continue;
                     }
-                    for i in kv.range(row) {
-                        if let Some(ids) = &self.ids
-                            && !ids.contains(kv.keys[i])
-                        {
-                            continue;
-                        }
-                        let Some(v) = kv.value(i) else { continue };
-                        let m = match kv.kinds[i] {
-                            kind::NUMBER => {
-                                parse_number(v).is_some_and(|n| self.number(n, v)) || self.text(v)
-                            }
-                            kind::STRING | kind::BOOL => self.text(v),
-                            _ => false,
-                        };
-                        if m {
-                            *hit = true;
-                            break;
-                        }
+                    if kv.range(row).any(|i| self.entry(&kv, i)) {
+                        *hit = true;
                     }
                 }
             }
             DataType::Utf8 => {
                 let a = arr.as_string::<i32>();
+                if let Some(pre) = &self.prefilter {
+                    candidates(a.value_data(), a.value_offsets(), pre, |row| {
+                        if !out[row] && a.is_valid(row) && self.text(a.value(row)) {
+                            out[row] = true;
+                        }
+                        row + 1
+                    });
+                    return Ok(());
+                }
                 for (row, hit) in out.iter_mut().enumerate() {
                     if !*hit && a.is_valid(row) {
                         *hit = self.text(a.value(row));
@@ -256,6 +283,60 @@ impl ScalarUDFImpl for MatchUdf {
             self.column(&arr, &mut out)?;
         }
         Ok(ColumnarValue::Array(Arc::new(BooleanArray::from(out))))
+    }
+}
+
+/// One regex every value accepted by any of `matchers` contains, if there is one. Numeric
+/// matchers have none (`1024` equals `1024.0`), nor does a pattern matching empty text.
+fn prefilter(matchers: &[Matcher]) -> Option<regex::bytes::Regex> {
+    let parts: Vec<String> = matchers
+        .iter()
+        .map(Matcher::prefilter)
+        .collect::<Option<Vec<_>>>()?
+        .into_iter()
+        .filter(|p| !p.is_empty())
+        .collect();
+    if parts.is_empty() {
+        return None;
+    }
+    let re = regex::bytes::RegexBuilder::new(&parts.join("|"))
+        .unicode(false)
+        .dot_matches_new_line(true)
+        .size_limit(1 << 24)
+        .build()
+        .ok()?;
+    (!re.is_match(b"")).then_some(re)
+}
+
+/// Visit the values of a string buffer in which `pre` matches: for each, `visit(index)`
+/// checks it and says which value to search from next. Values the prefilter cannot
+/// match are never looked at, so a rare needle costs one regex scan of the buffer.
+fn candidates(
+    data: &[u8],
+    offsets: &[i32],
+    pre: &regex::bytes::Regex,
+    mut visit: impl FnMut(usize) -> usize,
+) {
+    let n = offsets.len().saturating_sub(1);
+    if n == 0 {
+        return;
+    }
+    let end = (offsets[n] as usize).min(data.len());
+    let hay = &data[..end];
+    let mut pos = offsets[0] as usize;
+    while pos < end {
+        let Some(m) = pre.find_at(hay, pos) else {
+            break;
+        };
+        // The value holding the match start: the last one starting at or before it.
+        let i = offsets
+            .partition_point(|&o| o as usize <= m.start())
+            .saturating_sub(1);
+        let next = visit(i.min(n - 1)).max(i + 1);
+        if next >= n {
+            break;
+        }
+        pos = (offsets[next] as usize).max(pos);
     }
 }
 
