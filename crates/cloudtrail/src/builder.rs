@@ -40,6 +40,16 @@ impl StrCol {
         self.valid.push(true);
     }
 
+    /// One value made of `parts` end to end.
+    #[inline]
+    fn push_concat(&mut self, parts: &[&str]) {
+        for p in parts {
+            self.data.extend_from_slice(p.as_bytes());
+        }
+        self.offsets.push(self.data.len() as i32);
+        self.valid.push(true);
+    }
+
     #[inline]
     fn push_null(&mut self) {
         self.offsets.push(self.data.len() as i32);
@@ -302,23 +312,29 @@ impl Builder {
             self.bad_times += 1;
         }
         self.timestamp.push(ts);
-        let arn = self.str_at(col::USER_ARN, row).filter(|s| !s.is_empty());
-        let entity = match arn {
-            Some(a) => a.to_string(),
-            None => format!(
-                "source_ip:{}",
-                self.str_at(col::SOURCE_IP, row).unwrap_or("unknown")
-            ),
+        // Copy the derived values between the buffers directly: no String per record.
+        let Builder {
+            typed,
+            entity,
+            account,
+            ..
+        } = self;
+        let str_at = |c: usize| match &typed[c] {
+            Typed::Str(col) => col.get(row),
+            Typed::Bool(_) => None,
         };
-        self.entity.push(&entity);
-        let account = self
-            .str_at(col::USER_ACCOUNT, row)
+        match str_at(col::USER_ARN).filter(|s| !s.is_empty()) {
+            Some(arn) => entity.push(arn),
+            None => {
+                entity.push_concat(&["source_ip:", str_at(col::SOURCE_IP).unwrap_or("unknown")])
+            }
+        }
+        match str_at(col::USER_ACCOUNT)
             .filter(|s| !s.is_empty())
-            .or_else(|| self.str_at(col::RECIPIENT_ACCOUNT, row))
-            .map(str::to_string);
-        match account {
-            Some(a) => self.account.push(&a),
-            None => self.account.push_null(),
+            .or_else(|| str_at(col::RECIPIENT_ACCOUNT))
+        {
+            Some(a) => account.push(a),
+            None => account.push_null(),
         }
         self.source
             .push(self.source_names.len().saturating_sub(1) as i32);

@@ -8,6 +8,7 @@
 
 use std::collections::HashMap;
 use std::fmt::Write as _;
+use std::hash::{BuildHasherDefault, Hasher};
 use std::sync::RwLock;
 use std::sync::atomic::{AtomicU64, Ordering};
 
@@ -259,11 +260,72 @@ impl Catalog {
     }
 }
 
+/// A fast, non-cryptographic hasher (the multiply-rotate scheme of rustc's FxHash) for the
+/// loader's hot maps: every key of every record is looked up, and the keys are short,
+/// trusted-enough strings and integers, so SipHash's flood resistance is not worth its cost.
+#[derive(Default, Clone, Copy)]
+pub(crate) struct FxHasher {
+    hash: u64,
+}
+
+const FX_SEED: u64 = 0x51_7c_c1_b7_27_22_0a_95;
+
+impl FxHasher {
+    #[inline]
+    fn add(&mut self, word: u64) {
+        self.hash = (self.hash.rotate_left(5) ^ word).wrapping_mul(FX_SEED);
+    }
+}
+
+impl Hasher for FxHasher {
+    #[inline]
+    fn write(&mut self, bytes: &[u8]) {
+        let mut chunks = bytes.chunks_exact(8);
+        for c in &mut chunks {
+            self.add(u64::from_le_bytes(c.try_into().unwrap_or([0; 8])));
+        }
+        let rest = chunks.remainder();
+        if !rest.is_empty() {
+            let mut buf = [0u8; 8];
+            buf[..rest.len()].copy_from_slice(rest);
+            self.add(u64::from_le_bytes(buf));
+        }
+    }
+
+    #[inline]
+    fn write_u8(&mut self, i: u8) {
+        self.add(u64::from(i));
+    }
+
+    #[inline]
+    fn write_u32(&mut self, i: u32) {
+        self.add(u64::from(i));
+    }
+
+    #[inline]
+    fn write_u64(&mut self, i: u64) {
+        self.add(i);
+    }
+
+    #[inline]
+    fn write_usize(&mut self, i: usize) {
+        self.add(i as u64);
+    }
+
+    #[inline]
+    fn finish(&self) -> u64 {
+        self.hash
+    }
+}
+
+/// A `HashMap` with [`FxHasher`].
+pub(crate) type FxHashMap<K, V> = HashMap<K, V, BuildHasherDefault<FxHasher>>;
+
 /// A per-thread front for the [`Catalog`], so the hot path of the loader takes no lock.
 pub struct LocalCatalog<'c> {
     catalog: &'c Catalog,
-    keys: HashMap<u32, HashMap<Box<str>, u32>>,
-    indices: HashMap<(u32, u32), u32>,
+    keys: FxHashMap<u32, FxHashMap<Box<str>, u32>>,
+    indices: FxHashMap<(u32, u32), u32>,
     /// Per-id record counts gathered locally; flushed into the catalog by [`Self::flush`].
     counts: Vec<u64>,
 }
@@ -273,8 +335,8 @@ impl<'c> LocalCatalog<'c> {
     pub fn new(catalog: &'c Catalog) -> Self {
         LocalCatalog {
             catalog,
-            keys: HashMap::new(),
-            indices: HashMap::new(),
+            keys: FxHashMap::default(),
+            indices: FxHashMap::default(),
             counts: Vec::new(),
         }
     }

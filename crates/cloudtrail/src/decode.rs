@@ -3,7 +3,7 @@
 use std::io::Read;
 
 use base64::Engine as _;
-use flate2::read::MultiGzDecoder;
+use flate2::bufread::MultiGzDecoder;
 
 use crate::envelope::{Ctx, Parsed, describe};
 
@@ -17,22 +17,39 @@ pub fn is_gzip(bytes: &[u8]) -> bool {
 /// Returns the output and, when the stream was damaged, a description of where.
 pub fn gunzip(compressed: &[u8], out: &mut Vec<u8>) -> Option<String> {
     out.clear();
-    out.reserve(compressed.len().saturating_mul(8).min(1 << 30));
+    out.reserve(size_hint(compressed));
+    // The bufread decoder reads the slice in place (no intermediate copy of the input), and
+    // `read_to_end` inflates straight into `out`'s spare capacity. On an error it keeps
+    // every byte inflated before it, which is what a damaged file's report relies on.
     let mut dec = MultiGzDecoder::new(compressed);
-    let mut buf = vec![0u8; 256 * 1024];
-    loop {
-        match dec.read(&mut buf) {
-            Ok(0) => return None,
-            Ok(n) => out.extend_from_slice(&buf[..n]),
-            Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
-            Err(e) => {
-                return Some(format!(
-                    "gzip stream damaged after {} bytes of output ({e})",
-                    out.len()
-                ));
-            }
-        }
+    match dec.read_to_end(out) {
+        Ok(_) => None,
+        Err(e) => Some(format!(
+            "gzip stream damaged after {} bytes of output ({e})",
+            out.len()
+        )),
     }
+}
+
+/// Bytes to reserve for the output of `compressed`: the gzip trailer's ISIZE (the last
+/// member's length modulo 2^32) when it is plausible, else 8× the input.
+fn size_hint(compressed: &[u8]) -> usize {
+    let guess = compressed.len().saturating_mul(8);
+    let isize = compressed
+        .len()
+        .checked_sub(4)
+        .and_then(|i| compressed.get(i..))
+        .and_then(|t| <[u8; 4]>::try_from(t).ok())
+        .map(|t| u32::from_le_bytes(t) as usize);
+    // Deflate expands by at most ~1032×; anything outside that is not an ISIZE to trust.
+    match isize {
+        Some(n) if n >= compressed.len() / 2 && n <= compressed.len().saturating_mul(1032) => {
+            // One byte more, so the final probe for end of stream needs no reallocation.
+            n + 1
+        }
+        _ => guess,
+    }
+    .min(1 << 30)
 }
 
 /// A CloudWatch Logs subscription payload: `{"data": "<base64 of gzip of JSON>"}`.

@@ -9,7 +9,6 @@
 //! place in the loaded data), so windows never depend on the order files were read in,
 //! except between byte-identical duplicates of one event.
 
-use std::collections::HashMap;
 use std::sync::Arc;
 
 use datafusion::arrow::array::{
@@ -18,6 +17,7 @@ use datafusion::arrow::array::{
 use datafusion::arrow::datatypes::{Int32Type, TimestampNanosecondType};
 use datafusion::arrow::error::ArrowError;
 
+use crate::catalog::FxHashMap;
 use crate::schema::{self, ENTITY_ID, SOURCE, TIMESTAMP};
 use crate::time::format_window_time;
 
@@ -69,7 +69,7 @@ pub fn assign(
         .position(|(p, _)| p == &["eventID"])
         .map(schema::typed_name)
         .unwrap_or_else(|| "eventID".into());
-    let mut entities: HashMap<&str, u32> = HashMap::new();
+    let mut entities: FxHashMap<&str, u32> = FxHashMap::default();
     let mut names: Vec<&str> = Vec::new();
     let mut rows: Vec<Row> = Vec::with_capacity(batches.iter().map(|b| b.num_rows()).sum());
     let mut cols = Vec::with_capacity(batches.len());
