@@ -7,7 +7,7 @@ use anyhow::Result;
 use clap::{Args, ValueEnum};
 use tabled::builder::Builder as TableBuilder;
 use tabled::settings::Style;
-use trailhunt_cloudtrail::{Dataset, LoadOptions, LoadReport, WindowMode, discover, load};
+use trailhunt_cloudtrail::{Dataset, LoadOptions, LoadReport, WindowMode, discover};
 
 use crate::util::parse_duration;
 
@@ -53,18 +53,32 @@ impl InputArgs {
                 Some(g) => WindowMode::Session(g),
                 None => WindowMode::Events(self.window_events),
             },
+            ..LoadOptions::default()
+        })
+    }
+
+    /// Load only events in `[from, to)`: files delivered before `from` are not even read.
+    pub fn load_range(&self, from: Option<i64>, to: Option<i64>) -> Result<Dataset> {
+        self.load_with(LoadOptions {
+            from,
+            to,
+            ..self.options()?
         })
     }
 
     /// Load the inputs, print warnings to stderr, and apply `--strict`.
     pub fn load(&self) -> Result<Dataset> {
+        self.load_with(self.options()?)
+    }
+
+    fn load_with(&self, options: LoadOptions) -> Result<Dataset> {
         if self.paths.is_empty() {
             anyhow::bail!(
                 "no input: give one or more files or folders of CloudTrail logs, or `-` to read standard input"
             );
         }
         let found = discover(&self.paths)?;
-        let data = load(&found, &self.options()?, None)?;
+        let data = crate::progress::load_with_progress(&found, &options)?;
         print_problems(&data.report, &mut std::io::stderr().lock())?;
         if self.strict {
             let bad = data.report.files_skipped + data.report.files_with_warnings;

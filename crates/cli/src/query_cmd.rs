@@ -6,6 +6,7 @@ use std::process::ExitCode;
 use anyhow::{Context, Result};
 use clap::{Args, ValueEnum};
 use trailhunt_engine::output::{Format, write_results};
+use trailhunt_engine::table::{TableOptions, write_table};
 use trailhunt_engine::{Engine, TimeRange};
 
 use crate::load_cmd::InputArgs;
@@ -16,6 +17,8 @@ pub const QUERY_EXAMPLES: &str = "Examples:
   trailhunt query '* | groupbycount eventSource, eventName | head 20' examples/data
   trailhunt query -f hunt.thq AWSLogs/ --since 24h --format csv > out.csv
   trailhunt query 'userIdentity.type=Root | table timestamp, eventName, sourceIPAddress' logs/ | jq .
+  zcat events.json.gz | trailhunt query 'eventName=GetSecretValue' - --format csv
+  if trailhunt query 'eventName=StopLogging' logs/ > hits.ndjson; then echo found; fi
 
 Exit status: 0 when rows were returned, 1 when none, 2 on error.";
 
@@ -54,7 +57,7 @@ pub struct TimeArgs {
     pub to: Option<i64>,
 }
 
-fn parse_time(s: &str) -> Result<i64, String> {
+pub fn parse_time(s: &str) -> Result<i64, String> {
     trailhunt_cloudtrail::time::parse_event_time(s)
         .or_else(|| trailhunt_cloudtrail::time::parse_event_time(&format!("{s}T00:00:00Z")))
         .ok_or_else(|| {
@@ -86,9 +89,8 @@ pub struct QueryArgs {
     input: InputArgs,
     #[command(flatten)]
     time: TimeArgs,
-    /// Output format (default: table on a terminal, ndjson otherwise).
-    #[arg(long, value_enum)]
-    format: Option<OutFormat>,
+    #[command(flatten)]
+    output: OutputArgs,
 }
 
 impl QueryArgs {
@@ -110,31 +112,59 @@ impl QueryArgs {
 
 pub fn run(args: QueryArgs) -> Result<ExitCode> {
     let (text, args) = args.split()?;
+    run_text(&text, &args.input, &args.time, args.output.format)
+}
+
+/// The output flags shared by `query` and `library run`.
+#[derive(Args, Debug, Clone)]
+pub struct OutputArgs {
+    /// Output format (default: table on a terminal, ndjson otherwise).
+    #[arg(long, value_enum)]
+    pub format: Option<OutFormat>,
+}
+
+/// Check `text`, load the input, run, print to stdout; the exit status says whether
+/// rows came back (0), none did (1), or something failed (2).
+pub fn run_text(
+    text: &str,
+    input: &InputArgs,
+    time: &TimeArgs,
+    format: Option<OutFormat>,
+) -> Result<ExitCode> {
     // Check the query before loading anything: a typo should not cost a load.
-    if let Err(d) = trailhunt_lang::parse_query(&text) {
-        eprint!("{}", d.render(&text));
+    if let Err(d) = trailhunt_lang::parse_query(text) {
+        eprint!("{}", d.render(text));
         return Ok(ExitCode::from(2));
     }
-    let data = args.input.load()?;
-    let engine = Engine::new(data, args.input.threads).map_err(|e| anyhow::anyhow!("{e}"))?;
-    let out = match engine.run(&text, args.time.range()) {
+    let range = time.range();
+    let data = input.load_range(range.from, range.to)?;
+    let engine = Engine::new(data, input.threads).map_err(|e| anyhow::anyhow!("{e}"))?;
+    let out = match engine.run(text, time.range()) {
         Ok(o) => o,
         Err(e) => {
-            eprint!("{}", e.render(&text));
+            eprint!("{}", e.render(text));
             return Ok(ExitCode::from(2));
         }
     };
     let stdout = std::io::stdout();
-    let format = args
-        .format
-        .map(Format::from)
-        .unwrap_or(if stdout.is_terminal() {
-            Format::Table
-        } else {
-            Format::Ndjson
-        });
+    let terminal = stdout.is_terminal();
+    let format = format.map(Format::from).unwrap_or(if terminal {
+        Format::Table
+    } else {
+        Format::Ndjson
+    });
     let mut w = std::io::BufWriter::new(stdout.lock());
-    let rows = write_results(&out.batches, &out.schema, engine.catalog(), format, &mut w)?;
+    let rows = if format == Format::Table && terminal {
+        // On a terminal the table fits its width; every row is still printed.
+        let opts = TableOptions {
+            max_width: terminal_size::terminal_size().map(|(w, _)| w.0 as usize),
+            ..TableOptions::default()
+        };
+        write_table(&out.batches, &out.schema, &mut w, opts)?;
+        out.rows()
+    } else {
+        write_results(&out.batches, &out.schema, engine.catalog(), format, &mut w)?
+    };
     w.flush()?;
     if format == Format::Table {
         eprintln!(

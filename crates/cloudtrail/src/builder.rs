@@ -131,6 +131,11 @@ pub(crate) struct Builder {
     kv_kinds: Vec<u8>,
     /// Records whose event time was missing or unparseable.
     pub(crate) bad_times: u64,
+    /// Keep only records with `from <= time < to` (UTC ns), when set.
+    range: Option<(i64, i64)>,
+    /// Records dropped for falling outside `range`.
+    pub(crate) outside_range: u64,
+    record_start: Option<Checkpoint>,
     num: String,
 }
 
@@ -157,6 +162,9 @@ impl Builder {
             kv_vals: StrCol::new(),
             kv_kinds: Vec::new(),
             bad_times: 0,
+            range: None,
+            outside_range: 0,
+            record_start: None,
             num: String::new(),
         }
     }
@@ -212,6 +220,17 @@ impl Builder {
     /// Begin a record; every value until [`Self::end_record`] belongs to it.
     pub(crate) fn begin_record(&mut self) {
         self.set.iter_mut().for_each(|s| *s = false);
+        if self.range.is_some() {
+            self.record_start = Some(self.checkpoint());
+        }
+    }
+
+    /// Keep only records with `from <= event time < to`; the others are dropped as they
+    /// are read (records without a readable time are dropped too: they cannot be in it).
+    pub(crate) fn set_range(&mut self, from: Option<i64>, to: Option<i64>) {
+        if from.is_some() || to.is_some() {
+            self.range = Some((from.unwrap_or(i64::MIN), to.unwrap_or(i64::MAX)));
+        }
     }
 
     fn push_kv(&mut self, cat: &mut LocalCatalog<'_>, id: u32, v: Option<&str>, k: u8) {
@@ -308,6 +327,13 @@ impl Builder {
             debug_assert_eq!(t.len(), row + 1);
         }
         let ts = self.str_at(col::EVENT_TIME, row).and_then(parse_event_time);
+        if let (Some((from, to)), Some(cp)) = (self.range, self.record_start)
+            && !ts.is_some_and(|t| t >= from && t < to)
+        {
+            self.rollback(cp);
+            self.outside_range += 1;
+            return;
+        }
         if ts.is_none() {
             self.bad_times += 1;
         }

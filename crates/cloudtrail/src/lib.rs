@@ -42,6 +42,8 @@ pub mod window;
 pub use catalog::Catalog;
 pub use decode::{gunzip, is_gzip};
 pub use envelope::{Rejection, Shape};
-pub use load::{Dataset, FileReport, LoadError, LoadOptions, LoadReport, Progress, load};
+pub use load::{
+    Dataset, FileReport, LoadError, LoadOptions, LoadReport, Progress, delivery_time, load,
+};
 pub use source::{Discovered, InputError, Source, discover};
 pub use window::{WindowMode, WindowStats};

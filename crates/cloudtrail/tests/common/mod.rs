@@ -15,7 +15,16 @@ pub fn shared() -> Option<PathBuf> {
 pub fn load_paths(paths: &[&Path], window: WindowMode) -> Dataset {
     let inputs: Vec<String> = paths.iter().map(|p| p.display().to_string()).collect();
     let found = discover(&inputs).expect("inputs exist");
-    load(&found, &LoadOptions { threads: 2, window }, None).expect("load")
+    load(
+        &found,
+        &LoadOptions {
+            threads: 2,
+            window,
+            ..LoadOptions::default()
+        },
+        None,
+    )
+    .expect("load")
 }
 
 /// All values of a Utf8 column, in batch order (None for nulls).
