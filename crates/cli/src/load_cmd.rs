@@ -180,6 +180,23 @@ fn write_table(r: &LoadReport, out: &mut impl Write) -> std::io::Result<()> {
     };
     t.push_record([format!("windows ({mode})"), r.windows.to_string()]);
     t.push_record([
+        "in memory".to_string(),
+        format!(
+            "{:.1} MB of Arrow arrays ({:.2}× the JSON)",
+            r.memory_bytes as f64 / 1e6,
+            r.memory_bytes as f64 / (r.json_bytes.max(1)) as f64
+        ),
+    ]);
+    if r.files_outside_range + r.records_outside_range > 0 {
+        t.push_record([
+            "outside the time range".to_string(),
+            format!(
+                "{} files not read, {} records dropped",
+                r.files_outside_range, r.records_outside_range
+            ),
+        ]);
+    }
+    t.push_record([
         "read".to_string(),
         format!(
             "{:.1} MB on disk, {mb:.1} MB JSON in {:.2}s ({rate:.0} MB/s)",

@@ -75,14 +75,20 @@ impl StrCol {
     }
 
     fn finish(&mut self) -> Result<StringArray, ArrowError> {
-        let offsets = OffsetBuffer::new(ScalarBuffer::from(std::mem::replace(
-            &mut self.offsets,
-            vec![0],
-        )));
-        let data = Buffer::from_vec(std::mem::take(&mut self.data));
+        // Buffers grow by doubling; what stays loaded should not keep the slack.
+        let mut offsets = std::mem::replace(&mut self.offsets, vec![0]);
+        offsets.shrink_to_fit();
+        let mut data = std::mem::take(&mut self.data);
+        data.shrink_to_fit();
+        let offsets = OffsetBuffer::new(ScalarBuffer::from(offsets));
         let nulls = nulls(std::mem::take(&mut self.valid));
-        StringArray::try_new(offsets, data, nulls)
+        StringArray::try_new(offsets, Buffer::from_vec(data), nulls)
     }
+}
+
+fn shrunk<T>(mut v: Vec<T>) -> Vec<T> {
+    v.shrink_to_fit();
+    v
 }
 
 fn nulls(valid: Vec<bool>) -> Option<NullBuffer> {
@@ -413,9 +419,9 @@ impl Builder {
     }
 
     fn finish_kv(&mut self) -> Result<ListArray, ArrowError> {
-        let keys = UInt32Array::from(std::mem::take(&mut self.kv_keys));
+        let keys = UInt32Array::from(shrunk(std::mem::take(&mut self.kv_keys)));
         let vals = self.kv_vals.finish()?;
-        let kinds = UInt8Array::from(std::mem::take(&mut self.kv_kinds));
+        let kinds = UInt8Array::from(shrunk(std::mem::take(&mut self.kv_kinds)));
         let entries = StructArray::try_new(
             schema::kv_fields(),
             vec![Arc::new(keys), Arc::new(vals), Arc::new(kinds)],

@@ -108,6 +108,8 @@ pub struct LoadReport {
     pub bytes: u64,
     /// Bytes of JSON after decompression.
     pub json_bytes: u64,
+    /// Bytes the loaded Arrow arrays take in memory.
+    pub memory_bytes: u64,
     /// Earliest and latest event time (RFC 3339).
     pub first_event: Option<String>,
     /// Latest event time.
@@ -445,6 +447,10 @@ fn summarize(
         records_outside_range: 0,
         bytes: files.iter().map(|f| f.bytes).sum(),
         json_bytes: files.iter().map(|f| f.json_bytes).sum(),
+        memory_bytes: batches
+            .iter()
+            .map(|b| b.get_array_memory_size() as u64)
+            .sum(),
         first_event: fmt(lo, lo != i64::MAX),
         last_event: fmt(hi, hi != i64::MIN),
         entities: w.entities,
