@@ -1,8 +1,16 @@
 //! `trailhunt`: parse the command line and dispatch; the work lives in the library crates.
 
+mod detect_cmd;
 mod generate_cmd;
+mod hunt_cmd;
+mod library;
+mod library_cmd;
 mod load_cmd;
+mod progress;
 mod query_cmd;
+mod repl;
+mod rules_cmd;
+mod sigma_cmd;
 mod util;
 
 use std::process::ExitCode;
@@ -35,6 +43,33 @@ enum Command {
         after_help = "Examples:\n  trailhunt explain 'eventName=(StopLogging DeleteTrail) | groupbycount userIdentity.arn'\n  trailhunt explain '* | stats count() by eventSource' examples/data"
     )]
     Explain(query_cmd::ExplainArgs),
+    /// Load logs once, then query them interactively (history, completion, \top, \save).
+    #[command(after_help = repl::EXAMPLES)]
+    Repl(repl::ReplArgs),
+    /// List, show and run saved queries (YAML files in the rule format).
+    #[command(after_help = library_cmd::EXAMPLES)]
+    Library(library_cmd::LibraryArgs),
+    /// Run detection rules over CloudTrail history, as if they had run on schedule,
+    /// and print each hit with its entities, windows and matching rows.
+    #[command(after_help = detect_cmd::EXAMPLES)]
+    Detect(detect_cmd::DetectArgs),
+    /// Run every rule and print one ranked report per entity (table, JSON or HTML).
+    #[command(after_help = hunt_cmd::EXAMPLES)]
+    Hunt(hunt_cmd::HuntArgs),
+    /// Test and lint detection rules.
+    #[command(after_help = rules_cmd::EXAMPLES)]
+    Rules(rules_cmd::RulesArgs),
+    /// Convert Sigma rules for CloudTrail.
+    #[command(after_help = sigma_cmd::EXAMPLES)]
+    Sigma(sigma_cmd::SigmaArgs),
+    /// Print a shell completion script.
+    #[command(
+        after_help = "Examples:\n  trailhunt completions bash > ~/.local/share/bash-completion/completions/trailhunt\n  trailhunt completions zsh > ~/.zfunc/_trailhunt\n  trailhunt completions fish > ~/.config/fish/completions/trailhunt.fish"
+    )]
+    Completions {
+        /// The shell to complete for.
+        shell: clap_complete::Shell,
+    },
 }
 
 fn main() -> ExitCode {
@@ -45,6 +80,13 @@ fn main() -> ExitCode {
         Command::Generate(args) => generate_cmd::run(args),
         Command::Query(args) => query_cmd::run(args),
         Command::Explain(args) => query_cmd::explain(args),
+        Command::Repl(args) => repl::run(args),
+        Command::Library(args) => library_cmd::run(args),
+        Command::Detect(args) => detect_cmd::run(args),
+        Command::Hunt(args) => hunt_cmd::run(args),
+        Command::Rules(args) => rules_cmd::run(args),
+        Command::Sigma(args) => sigma_cmd::run(args),
+        Command::Completions { shell } => completions(shell),
     };
     match result {
         Ok(code) => code,
@@ -56,6 +98,17 @@ fn main() -> ExitCode {
             ExitCode::from(2)
         }
     }
+}
+
+fn completions(shell: clap_complete::Shell) -> anyhow::Result<ExitCode> {
+    use clap::CommandFactory;
+    // Into memory first: the generator panics when its writer fails (`| head`).
+    let mut buf = Vec::new();
+    clap_complete::generate(shell, &mut Cli::command(), "trailhunt", &mut buf);
+    let mut out = std::io::stdout().lock();
+    std::io::Write::write_all(&mut out, &buf)?;
+    std::io::Write::flush(&mut out)?;
+    Ok(ExitCode::SUCCESS)
 }
 
 #[cfg(test)]

@@ -1,0 +1,94 @@
+//! A one-line load progress bar on standard error, drawn only on a terminal.
+
+use std::io::{IsTerminal, Write};
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::time::{Duration, Instant};
+
+use trailhunt_cloudtrail::{Dataset, Discovered, LoadError, LoadOptions, Progress, load};
+
+/// Load `found`, showing files, records, bytes and rate while it runs when standard
+/// error is a terminal; nothing otherwise (logs and pipes stay clean).
+pub fn load_with_progress(found: &Discovered, opts: &LoadOptions) -> Result<Dataset, LoadError> {
+    if !std::io::stderr().is_terminal() {
+        return load(found, opts, None);
+    }
+    let progress = Progress::default();
+    let done = AtomicBool::new(false);
+    let start = Instant::now();
+    std::thread::scope(|s| {
+        s.spawn(|| {
+            let mut drawn = false;
+            while !done.load(Ordering::Relaxed) {
+                std::thread::sleep(Duration::from_millis(100));
+                // A load that finishes at once should not flash a bar.
+                if done.load(Ordering::Relaxed) || start.elapsed() < Duration::from_millis(300) {
+                    continue;
+                }
+                let line = bar_line(&progress, start.elapsed(), width());
+                let mut err = std::io::stderr().lock();
+                let _ = write!(err, "\r{line}\x1b[K");
+                let _ = err.flush();
+                drawn = true;
+            }
+            if drawn {
+                let _ = write!(std::io::stderr().lock(), "\r\x1b[K");
+            }
+        });
+        let r = load(found, opts, Some(&progress));
+        done.store(true, Ordering::Relaxed);
+        r
+    })
+}
+
+fn width() -> usize {
+    terminal_size::terminal_size_of(std::io::stderr())
+        .map_or(80, |(w, _)| w.0 as usize)
+        .max(20)
+}
+
+/// `loading [#####     ] 12/40 files  1.2M records  300.1 MB  85.0 MB/s`, cut to `width`.
+pub fn bar_line(p: &Progress, elapsed: Duration, width: usize) -> String {
+    let files = p.files.load(Ordering::Relaxed);
+    let total = p.total_files.load(Ordering::Relaxed).max(1);
+    let records = p.records.load(Ordering::Relaxed);
+    let mb = p.bytes.load(Ordering::Relaxed) as f64 / 1e6;
+    let secs = elapsed.as_secs_f64().max(1e-3);
+    let cells = 20usize;
+    let full = ((files.min(total) as f64 / total as f64) * cells as f64) as usize;
+    let bar: String = "#".repeat(full) + &" ".repeat(cells - full);
+    let line = format!(
+        "loading [{bar}] {files}/{total} files  {} records  {mb:.1} MB  {:.1} MB/s",
+        human(records),
+        mb / secs
+    );
+    line.chars().take(width.saturating_sub(1)).collect()
+}
+
+/// 1234 → `1234`, 1_234_567 → `1.2M`.
+fn human(n: u64) -> String {
+    match n {
+        0..10_000 => n.to_string(),
+        10_000..1_000_000 => format!("{:.1}k", n as f64 / 1e3),
+        _ => format!("{:.1}M", n as f64 / 1e6),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn bar_shows_counts_and_rate() {
+        let p = Progress::default();
+        p.total_files.store(4, Ordering::Relaxed);
+        p.files.store(2, Ordering::Relaxed);
+        p.records.store(1_500_000, Ordering::Relaxed);
+        p.bytes.store(20_000_000, Ordering::Relaxed);
+        let line = bar_line(&p, Duration::from_secs(2), 200);
+        assert_eq!(
+            line,
+            "loading [##########          ] 2/4 files  1.5M records  20.0 MB  10.0 MB/s"
+        );
+        assert_eq!(bar_line(&p, Duration::from_secs(2), 11), "loading [#");
+    }
+}

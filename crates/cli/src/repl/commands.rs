@@ -1,0 +1,402 @@
+//! The REPL's backslash commands.
+
+use std::collections::{BTreeMap, HashMap};
+use std::io::Write;
+
+use anyhow::{Result, bail};
+use datafusion::arrow::array::{Array, AsArray};
+use datafusion::arrow::datatypes::{UInt8Type, UInt32Type};
+use tabled::builder::Builder;
+use tabled::settings::Style;
+use trailhunt_cloudtrail::catalog::Segment;
+use trailhunt_cloudtrail::schema::{KV, TYPED, TypedKind, kind};
+use trailhunt_engine::output::{Format, cell_text};
+use trailhunt_engine::{Engine, TimeRange};
+
+use super::helper::COMMANDS;
+use super::{Flow, Session, strip_indices};
+use crate::library_cmd::first_line;
+use crate::query_cmd::parse_time;
+use crate::util::parse_duration;
+
+const OBJECT: u8 = 1 << 6;
+const ARRAY: u8 = 1 << 7;
+
+impl Session {
+    pub(super) fn command(&mut self, line: &str, out: &mut dyn Write) -> Result<Flow> {
+        let mut words = line.split_whitespace();
+        let cmd = words.next().unwrap_or_default();
+        let args: Vec<&str> = words.collect();
+        let start = std::time::Instant::now();
+        match cmd {
+            "\\q" | "\\quit" | "\\exit" => return Ok(Flow::Quit),
+            "\\help" | "\\h" | "\\?" => help(out)?,
+            "\\columns" | "\\d" => self.columns(args.first().copied(), out)?,
+            "\\top" => self.top(&args, out)?,
+            "\\format" => self.set_format(&args, out)?,
+            "\\all" => match &self.last {
+                Some((_, o)) => self.print(o, true, out)?,
+                None => writeln!(out, "no results yet: run a query first")?,
+            },
+            "\\save" => self.save(&args, out)?,
+            "\\run" => {
+                let [name] = args[..] else {
+                    bail!("usage: \\run NAME (\\library lists the names)");
+                };
+                let e = self.library.find(name)?;
+                writeln!(out, "-- {}: {}", e.id, first_line(&e.rule.description))?;
+                writeln!(out, "{}", e.rule.query_text.trim_end())?;
+                self.run_query(&e.rule.query_text, out)?;
+                return Ok(Flow::Continue);
+            }
+            "\\library" | "\\l" => self.list_library(out)?,
+            "\\since" => self.since(&args, out)?,
+            "\\range" => self.set_range(&args, out)?,
+            "\\time" => {
+                self.timing = match args.first().copied() {
+                    Some("on") => true,
+                    Some("off") => false,
+                    None => !self.timing,
+                    Some(x) => bail!("usage: \\time [on|off], not `{x}`"),
+                };
+                writeln!(out, "timing {}", if self.timing { "on" } else { "off" })?;
+                return Ok(Flow::Continue);
+            }
+            other => {
+                let names: Vec<&str> = COMMANDS.iter().map(|c| c.0).collect();
+                let hint = trailhunt_lang::suggest::did_you_mean(other, &names)
+                    .map(|s| format!("did you mean `{s}`? "))
+                    .unwrap_or_default();
+                bail!("unknown command `{other}`; {hint}\\help lists the commands");
+            }
+        }
+        if self.timing {
+            writeln!(out, "({:.3}s)", start.elapsed().as_secs_f64())?;
+        }
+        Ok(Flow::Continue)
+    }
+
+    fn set_format(&mut self, args: &[&str], out: &mut dyn Write) -> Result<()> {
+        self.format = match args.first().copied() {
+            Some("table") => Format::Table,
+            Some("json") => Format::Json,
+            Some("ndjson") => Format::Ndjson,
+            Some("csv") => Format::Csv,
+            Some("tsv") => Format::Tsv,
+            None => {
+                writeln!(out, "format: {:?}", self.format)?;
+                return Ok(());
+            }
+            Some(x) => bail!("unknown format `{x}`; use table, json, ndjson, csv or tsv"),
+        };
+        writeln!(out, "results print as {}", args[0])?;
+        Ok(())
+    }
+
+    fn save(&mut self, args: &[&str], out: &mut dyn Write) -> Result<()> {
+        let [name] = args[..] else {
+            bail!("usage: \\save NAME");
+        };
+        let Some((query, _)) = &self.last else {
+            bail!("nothing to save yet: run a query first");
+        };
+        let path = self.library.save(name, query)?;
+        writeln!(
+            out,
+            "saved as `{name}` in {}; \\run {name} runs it",
+            path.display()
+        )?;
+        Ok(())
+    }
+
+    fn list_library(&self, out: &mut dyn Write) -> Result<()> {
+        let (entries, problems) = self.library.entries();
+        for p in problems {
+            writeln!(out, "warning: {p}")?;
+        }
+        if entries.is_empty() {
+            writeln!(
+                out,
+                "no saved queries yet: \\save NAME saves the last query (start with --library examples/queries for the starter set)"
+            )?;
+            return Ok(());
+        }
+        let mut b = Builder::default();
+        b.push_record(["name", "description"]);
+        for e in entries {
+            b.push_record([e.id, first_line(&e.rule.description)]);
+        }
+        self.write_table(b, out)
+    }
+
+    fn since(&mut self, args: &[&str], out: &mut dyn Write) -> Result<()> {
+        match args {
+            ["off" | "all"] => {
+                self.range = TimeRange::default();
+                self.range_text = "all time".into();
+            }
+            [d] => {
+                let ns = parse_duration(d).map_err(anyhow::Error::msg)?;
+                let now = std::time::SystemTime::now()
+                    .duration_since(std::time::UNIX_EPOCH)
+                    .map_or(0, |d| d.as_nanos() as i64);
+                self.range = TimeRange {
+                    from: Some(now - ns),
+                    to: None,
+                };
+                self.range_text = format!("the last {d}");
+            }
+            [] => {}
+            _ => bail!("usage: \\since DURATION (24h, 7d, 30m) or \\since off"),
+        }
+        writeln!(out, "queries cover {}", self.range_text)?;
+        Ok(())
+    }
+
+    fn set_range(&mut self, args: &[&str], out: &mut dyn Write) -> Result<()> {
+        match args {
+            ["off" | "all"] => {
+                self.range = TimeRange::default();
+                self.range_text = "all time".into();
+            }
+            [from, to] => {
+                let f = parse_time(from).map_err(anyhow::Error::msg)?;
+                let t = parse_time(to).map_err(anyhow::Error::msg)?;
+                if t <= f {
+                    bail!("the range ends before it starts");
+                }
+                self.range = TimeRange {
+                    from: Some(f),
+                    to: Some(t),
+                };
+                self.range_text = format!("{from} to {to}");
+            }
+            [] => {}
+            _ => bail!("usage: \\range FROM TO (RFC 3339 or YYYY-MM-DD) or \\range off"),
+        }
+        writeln!(out, "queries cover {}", self.range_text)?;
+        Ok(())
+    }
+
+    fn write_table(&self, b: Builder, out: &mut dyn Write) -> Result<()> {
+        let mut t = b.build();
+        t.with(Style::rounded());
+        if let Some((w, _)) = self.screen {
+            t.with(
+                tabled::settings::Width::truncate(w)
+                    .suffix("…")
+                    .priority(tabled::settings::peaker::Priority::max(true)),
+            );
+        }
+        writeln!(out, "{t}")?;
+        Ok(())
+    }
+
+    /// `\top COLUMN [N]`: counted over every row of the last results.
+    fn top(&mut self, args: &[&str], out: &mut dyn Write) -> Result<()> {
+        let (col, n) = match args {
+            [c] => (*c, 10usize),
+            [c, n] => match n.parse() {
+                Ok(n) if n > 0 => (*c, n),
+                _ => bail!("`{n}` is not a number of values"),
+            },
+            _ => bail!("usage: \\top COLUMN [N]"),
+        };
+        let Some((query, o)) = &self.last else {
+            bail!("no results yet: run a query first");
+        };
+        let total = o.rows();
+        let mut counts: Vec<(String, u64)> = Vec::new();
+        if let Ok(idx) = o.schema.index_of(col) {
+            let mut m: HashMap<String, u64> = HashMap::new();
+            for b in &o.batches {
+                for i in 0..b.num_rows() {
+                    *m.entry(cell_text(b, idx, i)).or_default() += 1;
+                }
+            }
+            counts = m.into_iter().collect();
+            counts.sort_by(|a, b| b.1.cmp(&a.1).then_with(|| a.0.cmp(&b.0)));
+            counts.truncate(n);
+        } else if o.schema.column_with_name(KV).is_some() {
+            // Whole events: let the engine find the path; exact over all results.
+            let text = format!("{query}\n| groupbycount {col} | head {n}");
+            let r = self
+                .engine
+                .run(&text, self.range)
+                .map_err(|e| anyhow::anyhow!("{}", e.render(&text).trim_end()))?;
+            for b in &r.batches {
+                for i in 0..b.num_rows() {
+                    let c = cell_text(b, b.num_columns() - 1, i).parse().unwrap_or(0);
+                    counts.push((cell_text(b, 0, i), c));
+                }
+            }
+        } else {
+            let names: Vec<String> = o.schema.fields().iter().map(|f| f.name().clone()).collect();
+            bail!(
+                "no column `{col}` in the last results; they have {}",
+                names.join(", ")
+            );
+        }
+        let mut b = Builder::default();
+        b.push_record([col, "count", "%"]);
+        for (v, c) in &counts {
+            let pct = if total > 0 {
+                *c as f64 * 100.0 / total as f64
+            } else {
+                0.0
+            };
+            let v = if v.is_empty() {
+                "(none)".to_string()
+            } else {
+                v.clone()
+            };
+            b.push_record([v, c.to_string(), format!("{pct:.1}")]);
+        }
+        self.write_table(b, out)?;
+        writeln!(out, "over all {total} result rows")?;
+        Ok(())
+    }
+
+    /// `\columns [PREFIX]`: paths with their types and how many events hold them.
+    fn columns(&mut self, prefix: Option<&str>, out: &mut dyn Write) -> Result<()> {
+        if self.path_types.is_none() {
+            self.path_types = Some(scan_kinds(&self.engine));
+        }
+        let kinds = self.path_types.as_ref().cloned().unwrap_or_default();
+        let cat = self.engine.catalog();
+        // display (without positions) → (type bits, events)
+        let mut rows: BTreeMap<String, (u8, u64)> = BTreeMap::new();
+        cat.for_each(|id, info| {
+            if info.display_no_index.is_empty() {
+                return;
+            }
+            let mut bits = kinds.get(&id).copied().unwrap_or(0);
+            if let Some(i) = self.engine.layout().typed(id) {
+                bits |= match TYPED[i].1 {
+                    TypedKind::Str => 1 << kind::STRING,
+                    TypedKind::Bool => 1 << kind::BOOL,
+                };
+            }
+            let e = rows.entry(info.display_no_index.clone()).or_default();
+            e.0 |= bits;
+            e.1 = e.1.max(cat.count(id));
+            if info.parent != trailhunt_cloudtrail::catalog::ROOT {
+                let parent = strip_indices(&cat.display(info.parent));
+                let p = rows.entry(parent).or_default();
+                p.0 |= if matches!(info.segment, Segment::Index(_)) {
+                    ARRAY
+                } else {
+                    OBJECT
+                };
+            }
+        });
+        // Objects count the events holding anything below them.
+        let keys: Vec<String> = rows.keys().cloned().collect();
+        let mut by_len = keys;
+        by_len.sort_by_key(|k| std::cmp::Reverse(k.len()));
+        for k in by_len {
+            let n = rows.get(&k).map_or(0, |r| r.1);
+            if let Some((parent, _)) = k.rsplit_once('.')
+                && let Some(p) = rows.get_mut(parent)
+            {
+                p.1 = p.1.max(n);
+            }
+        }
+        let matches = |p: &str| match prefix {
+            None => true,
+            Some(x) => p.to_lowercase().starts_with(&x.to_lowercase()),
+        };
+        let mut shown: Vec<(&String, &(u8, u64))> =
+            rows.iter().filter(|(p, _)| matches(p)).collect();
+        if shown.is_empty()
+            && let Some(x) = prefix
+        {
+            let x = x.to_lowercase();
+            shown = rows
+                .iter()
+                .filter(|(p, _)| p.to_lowercase().contains(&x))
+                .collect();
+        }
+        if shown.is_empty() {
+            writeln!(out, "no column matches `{}`", prefix.unwrap_or(""))?;
+            return Ok(());
+        }
+        let total = shown.len();
+        let cap = self.screen.map(|(_, h)| h.saturating_sub(7).max(5));
+        let mut b = Builder::default();
+        b.push_record(["column", "type", "events"]);
+        for (p, (bits, n)) in shown.iter().take(cap.unwrap_or(usize::MAX)) {
+            b.push_record([(*p).clone(), type_name(*bits), n.to_string()]);
+        }
+        self.write_table(b, out)?;
+        match cap {
+            Some(c) if c < total => writeln!(
+                out,
+                "{c} of {total} columns shown; narrow with \\columns PREFIX (e.g. \\columns userIdentity)"
+            )?,
+            _ => writeln!(out, "{total} column{}", if total == 1 { "" } else { "s" })?,
+        }
+        Ok(())
+    }
+}
+
+fn type_name(bits: u8) -> String {
+    let names = [
+        (1 << kind::STRING, "string"),
+        (1 << kind::NUMBER, "number"),
+        (1 << kind::BOOL, "bool"),
+        (OBJECT | (1 << kind::EMPTY_OBJECT), "object"),
+        (ARRAY | (1 << kind::EMPTY_ARRAY), "array"),
+        (1 << kind::NULL, "null"),
+    ];
+    let v: Vec<&str> = names
+        .iter()
+        .filter(|(b, _)| bits & b != 0)
+        .map(|(_, n)| *n)
+        .collect();
+    v.join("|")
+}
+
+/// Which kinds of value each nested path holds: one pass over the loaded events.
+fn scan_kinds(engine: &Engine) -> HashMap<u32, u8> {
+    let mut m: HashMap<u32, u8> = HashMap::new();
+    let Ok(o) = engine.run("*", TimeRange::default()) else {
+        return m;
+    };
+    for b in &o.batches {
+        let Some(kv) = b.column_by_name(KV) else {
+            continue;
+        };
+        let list = kv.as_list::<i32>();
+        let st = list.values().as_struct();
+        let keys = st.column(0).as_primitive::<UInt32Type>();
+        let kinds = st.column(2).as_primitive::<UInt8Type>();
+        for j in 0..st.len() {
+            if keys.is_valid(j) && kinds.is_valid(j) {
+                *m.entry(keys.value(j)).or_default() |= 1u8 << kinds.value(j).min(5);
+            }
+        }
+    }
+    m
+}
+
+fn help(out: &mut dyn Write) -> Result<()> {
+    writeln!(out, "Type a query and press Enter, e.g.")?;
+    writeln!(
+        out,
+        "  eventName=ConsoleLogin errorMessage:\"Failed authentication\""
+    )?;
+    writeln!(out, "  * | groupbycount eventSource, eventName | head 10")?;
+    writeln!(
+        out,
+        "A line ending in `|`, or with an open ( or quote, continues on the next line; a line\nstarting with `|` adds stages to the last query. Tab completes stages, functions and columns (userIdentity.<TAB>). Ctrl-C cancels a\nrunning query; Ctrl-D or \\quit leaves.\n"
+    )?;
+    for (c, what) in COMMANDS {
+        let (args, desc) = match what.split_once("  ") {
+            Some((a, d)) => (a, d),
+            None => ("", *what),
+        };
+        writeln!(out, "  {:<32}{desc}", format!("{c} {args}"))?;
+    }
+    Ok(())
+}

@@ -1,0 +1,147 @@
+//! `trailhunt rules test|lint`: check a folder of detection rules.
+
+use std::io::Write;
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use anyhow::{Result, bail};
+use clap::{Args, Subcommand};
+use trailhunt_cloudtrail::{LoadOptions, discover, load};
+use trailhunt_engine::Engine;
+use trailhunt_hunt::{EngineRunner, planner_check};
+use trailhunt_rules::{Level, Rule, RuleProblem, lint, load_rules, run_tests};
+
+use crate::detect_cmd::default_dir;
+
+pub const EXAMPLES: &str = "Examples:
+  trailhunt rules test rules/
+  trailhunt rules lint rules/ --data examples/data
+  trailhunt rules lint my-rule.yml
+
+`test` exits 1 when a test failed; `lint` exits 1 when it found an error
+(warnings alone exit 0); both exit 2 when the rules cannot be read.";
+
+#[derive(Args, Debug)]
+pub struct RulesArgs {
+    #[command(subcommand)]
+    command: RulesCommand,
+}
+
+#[derive(Subcommand, Debug)]
+enum RulesCommand {
+    /// Run every rule's embedded tests on the engine.
+    Test {
+        /// Folder or file of rules [default: the repository's `rules/`].
+        dir: Option<PathBuf>,
+        /// Print only failures and the summary.
+        #[arg(long, short)]
+        quiet: bool,
+    },
+    /// Check every rule: YAML, fields, tags, and that its query parses and plans
+    /// against sample data (unknown columns depend on the data).
+    Lint {
+        /// Folder or file of rules [default: the repository's `rules/`].
+        dir: Option<PathBuf>,
+        /// Data to plan the queries against [default: the repository's `examples/data`].
+        #[arg(long, value_name = "PATH")]
+        data: Vec<String>,
+    },
+}
+
+fn rules_in(dir: Option<PathBuf>) -> Result<(Vec<Rule>, Vec<RuleProblem>)> {
+    let dir = match dir.or_else(|| default_dir("rules")) {
+        Some(d) => d,
+        None => bail!("no rules: there is no `rules/` folder here; name the folder to check"),
+    };
+    if !dir.exists() {
+        bail!("{} does not exist", dir.display());
+    }
+    Ok(load_rules(&dir))
+}
+
+pub fn run(args: RulesArgs) -> Result<ExitCode> {
+    match args.command {
+        RulesCommand::Test { dir, quiet } => test(dir, quiet),
+        RulesCommand::Lint { dir, data } => lint_cmd(dir, data),
+    }
+}
+
+fn test(dir: Option<PathBuf>, quiet: bool) -> Result<ExitCode> {
+    let (rules, problems) = rules_in(dir)?;
+    let mut out = std::io::stdout().lock();
+    for p in &problems {
+        writeln!(out, "FAILED: {p}")?;
+    }
+    let outcomes = run_tests(&rules, &EngineRunner { threads: 1 });
+    let mut failed = problems.len();
+    for o in &outcomes {
+        if !o.passed {
+            failed += 1;
+            let at = o.line.map(|l| format!(":{l}")).unwrap_or_default();
+            writeln!(out, "{o} ({}{at})", o.path.display())?;
+        } else if !quiet {
+            writeln!(out, "{o}")?;
+        }
+    }
+    let passed = outcomes.iter().filter(|o| o.passed).count();
+    writeln!(
+        out,
+        "{passed} passed, {failed} failed ({} rules)",
+        rules.len()
+    )?;
+    Ok(if failed > 0 {
+        ExitCode::from(1)
+    } else {
+        ExitCode::SUCCESS
+    })
+}
+
+fn lint_cmd(dir: Option<PathBuf>, data: Vec<String>) -> Result<ExitCode> {
+    let (rules, mut problems) = rules_in(dir)?;
+    let data = if data.is_empty() {
+        default_dir("examples/data")
+            .map(|d| vec![d.display().to_string()])
+            .unwrap_or_default()
+    } else {
+        data
+    };
+    let engine = if data.is_empty() {
+        eprintln!(
+            "note: no sample data (no examples/data here, no --data): queries are parsed, not planned"
+        );
+        None
+    } else {
+        let loaded = load(&discover(&data)?, &LoadOptions::default(), None)?;
+        Some(Engine::new(loaded, 0)?)
+    };
+    for rule in &rules {
+        let check = |q: &str| match &engine {
+            Some(e) => planner_check(e, q),
+            None => Ok(()),
+        };
+        // A column the sample data lacks may well be in the data the rule will see.
+        problems.extend(lint(rule, Some(&check)).into_iter().map(|mut p| {
+            if p.is_error() && p.message.contains("no event has it") {
+                p.level = Level::Warning;
+                p.message.push_str(" (in the sample data)");
+            }
+            p
+        }));
+    }
+    let mut out = std::io::stdout().lock();
+    for p in &problems {
+        writeln!(out, "{p}")?;
+    }
+    let errors = problems.iter().filter(|p| p.is_error()).count();
+    writeln!(
+        out,
+        "{} rules, {errors} errors, {} warnings",
+        rules.len(),
+        problems.len() - errors
+    )?;
+    Ok(if errors > 0 {
+        ExitCode::from(1)
+    } else {
+        ExitCode::SUCCESS
+    })
+}

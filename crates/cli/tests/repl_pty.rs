@@ -1,0 +1,120 @@
+//! The REPL driven through a pseudo-terminal, as a person would use it: completion, a
+//! multi-line query, an error with its caret, `\top`, `\save` then `\run`, history.
+#![cfg(unix)]
+
+mod common;
+
+use std::path::Path;
+use std::process::Command;
+
+use rexpect::session::{PtySession, spawn_command};
+
+const PROMPT: &str = "trailhunt> ";
+/// `│` as the session reads it: it turns each byte of the output into one char.
+const BAR: &str = "\u{e2}\u{94}\u{82}";
+
+fn find(dir: &Path, name: &str) -> Option<std::path::PathBuf> {
+    for e in std::fs::read_dir(dir).ok()?.flatten() {
+        let p = e.path();
+        if p.file_name().is_some_and(|n| n == name) {
+            return Some(p);
+        }
+        if p.is_dir()
+            && let Some(f) = find(&p, name)
+        {
+            return Some(f);
+        }
+    }
+    None
+}
+
+/// Type `s`; the session's writer buffers until a newline, so flush.
+fn send(p: &mut PtySession, s: &str) {
+    p.send(s).expect("write to the terminal");
+    p.flush().expect("flush the terminal");
+}
+
+fn start(data: &Path, home: &Path) -> PtySession {
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_trailhunt"));
+    cmd.arg("repl")
+        .arg(data)
+        .arg("--threads")
+        .arg("1")
+        .current_dir(home)
+        .env("HOME", home)
+        .env("XDG_CONFIG_HOME", home.join("config"))
+        .env("XDG_DATA_HOME", home.join("data"))
+        .env("TERM", "xterm")
+        .env("NO_COLOR", "1");
+    let mut p = spawn_command(cmd, Some(20_000)).expect("spawn the REPL");
+    p.exp_string("3 events from 1 files loaded")
+        .expect("banner");
+    p.exp_string(PROMPT).expect("first prompt");
+    p
+}
+
+#[test]
+fn a_session_in_a_terminal() {
+    let data = common::fixture();
+    let home = tempfile::tempdir().unwrap();
+    let mut p = start(data.path(), home.path());
+
+    // Tab completes one path level: `userIdentity.user` becomes `userIdentity.userName`,
+    // which the result's header shows (the uncompleted name is no column).
+    send(&mut p, "* | groupbycount userIdentity.user");
+    send(&mut p, "\t");
+    send(&mut p, "\r");
+    p.exp_regex(&format!(
+        r"{B} userIdentity.userName +{B} @q.count {B}",
+        B = BAR
+    ))
+    .unwrap();
+    p.exp_regex(&format!(r"{B} alice +{B} 2 +{B}", B = BAR))
+        .unwrap();
+    p.exp_string("2 rows in").unwrap();
+    p.exp_string(PROMPT).unwrap();
+
+    // A line ending in `|` continues; the query runs once the second line is entered.
+    send(&mut p, "eventName=ConsoleLogin |\r");
+    send(&mut p, "count\r");
+    p.exp_regex(&format!(r"{B} 2 +{B}", B = BAR)).unwrap();
+    p.exp_string("1 row in").unwrap();
+    p.exp_string(PROMPT).unwrap();
+
+    // An error points at the text and says what to do; the prompt comes back.
+    send(&mut p, "* | grouby eventName\r");
+    p.exp_string("^^^^^^").unwrap();
+    p.exp_string("did you mean `groupbycount`?").unwrap();
+    p.exp_string(PROMPT).unwrap();
+
+    // \top counts over every row of the last results, nested paths included.
+    send(&mut p, "sourceIPAddress=203.0.113.7\r");
+    p.exp_string("2 rows in").unwrap();
+    send(&mut p, "\\top userIdentity.userName\r");
+    p.exp_regex(&format!(r"{B} alice +{B} 2 +{B} 100\.0 {B}", B = BAR))
+        .unwrap();
+    p.exp_string("over all 2 result rows").unwrap();
+    p.exp_string(PROMPT).unwrap();
+
+    // \save writes the last query to the user's library; \run runs it back.
+    send(&mut p, "\\save mine\r");
+    p.exp_string("saved as `mine`").unwrap();
+    send(&mut p, "\\run mine\r");
+    p.exp_string("sourceIPAddress=203.0.113.7").unwrap();
+    p.exp_string("2 rows in").unwrap();
+    p.exp_string(PROMPT).unwrap();
+
+    // Ctrl-D leaves.
+    p.send_control('d').unwrap();
+    p.exp_eof().unwrap();
+
+    let saved = find(&home.path().join("config"), "mine.yml").expect("saved query file");
+    let text = std::fs::read_to_string(saved).unwrap();
+    assert!(
+        text.contains("query_text: |-\n  sourceIPAddress=203.0.113.7\n"),
+        "{text}"
+    );
+    let history = find(&home.path().join("data"), "history.txt").expect("history file");
+    let text = std::fs::read_to_string(history).unwrap();
+    assert!(text.contains("\\save mine"), "{text}");
+}

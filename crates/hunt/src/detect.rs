@@ -1,0 +1,533 @@
+//! Evaluating rules over historical data on their schedule.
+
+use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
+
+use datafusion::arrow::array::{Array, AsArray, RecordBatch};
+use datafusion::arrow::datatypes::{DataType, SchemaRef, TimeUnit, TimestampNanosecondType};
+use serde_json::value::RawValue;
+use trailhunt_engine::output::{RowWriter, cell_text};
+use trailhunt_engine::{Engine, EngineError, Output, TimeRange};
+use trailhunt_rules::Rule;
+
+use crate::absent::PADDING_TIME_NS;
+use crate::error::HuntError;
+use crate::hit::{EntityHit, Hit};
+use crate::schedule::Schedule;
+
+/// Every event but a padding one ([`crate::absent`]).
+const AFTER_PADDING: TimeRange = TimeRange {
+    from: Some(PADDING_TIME_NS + 1),
+    to: None,
+};
+
+/// How a [`Detector`] runs rules.
+#[derive(Clone, Debug)]
+pub struct DetectOptions {
+    /// Also evaluate every rule once over the whole span of the data.
+    pub whole_span: bool,
+    /// Rows kept in [`Hit::sample`].
+    pub sample_rows: usize,
+}
+
+impl Default for DetectOptions {
+    fn default() -> Self {
+        DetectOptions {
+            whole_span: false,
+            sample_rows: 5,
+        }
+    }
+}
+
+/// What evaluating one rule did.
+#[derive(Debug)]
+pub struct RuleRun {
+    /// The hits, in time order.
+    pub hits: Vec<Hit>,
+    /// Scheduled runs that saw at least one event matching the rule's filter.
+    pub candidate_runs: usize,
+    /// Queries sent to the engine.
+    pub queries: usize,
+}
+
+/// Replays rules over loaded data as if they had run on schedule.
+///
+/// # How a rule is evaluated
+///
+/// 1. The rule's leading filter (its text before the first `|`) runs once over the
+///    whole data, listing the matching events' time, `entity_id`, `window_id`,
+///    `userIdentity.arn` and `sourceIPAddress`.
+/// 2. A run of the rule ([`Schedule`]) can only return rows when it sees one of those
+///    events, because every stage works on the filtered events alone; so only those
+///    *candidate* runs are evaluated. (A query that returns rows even on no events,
+///    like `* | stats count() | where count < 5`, is checked once on an empty range;
+///    then every run over the data's span is a candidate.)
+/// 3. A query without stages fires in every candidate run. A query with stages
+///    (aggregations, thresholds) runs once per candidate run, restricted to the run's
+///    window with a [`TimeRange`]: exact, and as cheap as the matching events allow.
+/// 4. Firing runs whose windows overlap or touch merge into one [`Hit`] covering
+///    their union: a rule that looks back an hour every five minutes fires twelve
+///    times on one event, and that is one finding.
+///
+/// # Entities of a hit
+///
+/// The entities are those of the events matching the filter inside the windows of
+/// the firing runs. For a query with stages, whose output rows no longer carry whole
+/// events, they are restricted to the output's values of the first of these columns
+/// the output has: `entity_id`, `userIdentity.arn`, `sourceIPAddress` (so a
+/// threshold on one user's denials does not name everyone denied once in the same
+/// hour). Without any of them, every entity matching the filter in the window is named.
+pub struct Detector<'a> {
+    engine: &'a Engine,
+    options: DetectOptions,
+    span: Option<(i64, i64)>,
+}
+
+impl std::fmt::Debug for Detector<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Detector")
+            .field("options", &self.options)
+            .field("span", &self.span)
+            .finish()
+    }
+}
+
+/// One event matching a rule's filter.
+struct Matched {
+    t: i64,
+    entity: String,
+    window: String,
+    arn: String,
+    ip: String,
+}
+
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Key {
+    Entity,
+    Arn,
+    Ip,
+}
+
+/// One run that returned rows.
+struct Fired {
+    from: i64,
+    to: i64,
+    /// Rows as JSON (query with stages only).
+    rows: Vec<String>,
+    columns: Vec<String>,
+    restrict: Option<(Key, HashSet<String>)>,
+}
+
+impl<'a> Detector<'a> {
+    /// A detector over `engine`'s data (finds its time span with one query).
+    pub fn new(engine: &'a Engine, options: DetectOptions) -> Result<Detector<'a>, HuntError> {
+        let out = engine
+            .run(
+                "* | stats min(timestamp) as first, max(timestamp) as last",
+                AFTER_PADDING,
+            )
+            .map_err(|e| HuntError::Engine(format!("cannot find the data's time span: {e}")))?;
+        let span = out.batches.iter().find(|b| b.num_rows() > 0).and_then(|b| {
+            let first = timestamp_at(b, b.schema().index_of("first").ok()?, 0)?;
+            let last = timestamp_at(b, b.schema().index_of("last").ok()?, 0)?;
+            Some((first, last))
+        });
+        Ok(Detector {
+            engine,
+            options,
+            span,
+        })
+    }
+
+    /// The first and last event time of the data (Unix ns), when any event has one.
+    pub fn span(&self) -> Option<(i64, i64)> {
+        self.span
+    }
+
+    /// Every hit of every rule that runs (`enabled` true, `Active`, `Staging`, or
+    /// missing), in time then rule order, and the rules that could not be evaluated.
+    pub fn evaluate_all(&self, rules: &[Rule]) -> (Vec<Hit>, Vec<HuntError>) {
+        let mut hits = Vec::new();
+        let mut errors = Vec::new();
+        for rule in rules.iter().filter(|r| r.enabled.is_none_or(|e| e.runs())) {
+            match self.evaluate(rule) {
+                Ok(h) => hits.extend(h),
+                Err(e) => errors.push(e),
+            }
+        }
+        hits.sort_by(|a, b| (a.from, &a.rule, a.to).cmp(&(b.from, &b.rule, b.to)));
+        (hits, errors)
+    }
+
+    /// The hits of one rule, in time order.
+    pub fn evaluate(&self, rule: &Rule) -> Result<Vec<Hit>, HuntError> {
+        self.run(rule).map(|r| r.hits)
+    }
+
+    /// Evaluates one rule and says how much work it took.
+    pub fn run(&self, rule: &Rule) -> Result<RuleRun, HuntError> {
+        let err = |query: &str, e: EngineError| HuntError::Query {
+            path: rule.path.clone(),
+            rule: rule.name.clone(),
+            query: query.to_string(),
+            message: e.to_string(),
+        };
+        let query = trailhunt_lang::parse_query(&rule.query_text)
+            .map_err(|d| err(&rule.query_text, EngineError::Query(d)))?;
+        let staged = !query.stages.is_empty();
+        let mut queries = 0;
+        let matched = self.matched(rule, &query.filter.to_string(), &mut queries)?;
+
+        let schedule = Schedule::of(rule);
+        let fires_on_nothing = staged && {
+            queries += 1;
+            let empty = TimeRange {
+                from: Some(1),
+                to: Some(0),
+            };
+            let out = self
+                .engine
+                .run(&rule.query_text, empty)
+                .map_err(|e| err(&rule.query_text, e))?;
+            out.rows() > 0
+        };
+        let mut runs: Vec<i64> = Vec::new();
+        if fires_on_nothing {
+            if let Some((a, b)) = self.span {
+                runs.extend(schedule.runs_between(a, b));
+            }
+        } else {
+            // `matched` is in time order, so the runs seeing each event only grow.
+            for m in &matched {
+                let seeing = schedule.runs_seeing(m.t);
+                let start = match runs.last() {
+                    Some(&last) => (*seeing.start()).max(last + 1),
+                    None => *seeing.start(),
+                };
+                runs.extend(start..=*seeing.end());
+            }
+        }
+        let candidate_runs = runs.len();
+        let mut windows: Vec<((i64, i64), bool)> =
+            runs.iter().map(|&k| (schedule.window(k), false)).collect();
+        if self.options.whole_span
+            && let Some((a, b)) = self.span
+        {
+            windows.push(((a, b.saturating_add(1)), true));
+        }
+
+        let mut scheduled = Vec::new();
+        let mut whole = Vec::new();
+        // A run's result depends only on the events matching the filter in its window,
+        // a contiguous slice of `matched`: runs seeing the same slice share one query.
+        let mut seen: HashMap<(usize, usize), Option<Fired>> = HashMap::new();
+        for ((from, to), is_whole) in windows {
+            let slice = (
+                matched.partition_point(|m| m.t < from),
+                matched.partition_point(|m| m.t < to),
+            );
+            let fired = if !(staged || is_whole) {
+                Some(Fired {
+                    from,
+                    to,
+                    rows: Vec::new(),
+                    columns: Vec::new(),
+                    restrict: None,
+                })
+            } else if let Some(known) = seen.get(&slice).filter(|_| !is_whole) {
+                known.as_ref().map(|f| Fired {
+                    from,
+                    to,
+                    rows: f.rows.clone(),
+                    columns: f.columns.clone(),
+                    restrict: f.restrict.clone(),
+                })
+            } else {
+                queries += 1;
+                let range = TimeRange {
+                    from: Some(from),
+                    to: Some(to),
+                };
+                let out = self
+                    .engine
+                    .run(&rule.query_text, range)
+                    .map_err(|e| err(&rule.query_text, e))?;
+                let fired = (out.rows() > 0).then(|| self.fired(from, to, &out, staged));
+                if !is_whole {
+                    seen.insert(
+                        slice,
+                        fired.as_ref().map(|f| Fired {
+                            from,
+                            to,
+                            rows: f.rows.clone(),
+                            columns: f.columns.clone(),
+                            restrict: f.restrict.clone(),
+                        }),
+                    );
+                }
+                fired
+            };
+            match (fired, is_whole) {
+                (Some(f), true) => whole.push(f),
+                (Some(f), false) => scheduled.push(f),
+                (None, _) => {}
+            }
+        }
+
+        let groups = merge(scheduled)
+            .into_iter()
+            .map(|g| (g, false))
+            .chain(whole.into_iter().map(|f| (vec![f], true)));
+        let mut hits = Vec::new();
+        for (group, is_whole) in groups {
+            hits.push(self.hit(rule, &group, &matched, staged, is_whole, &mut queries, &err)?);
+        }
+        Ok(RuleRun {
+            hits,
+            candidate_runs,
+            queries,
+        })
+    }
+
+    /// The events matching `filter`, in time order (events without a time left out).
+    fn matched(
+        &self,
+        rule: &Rule,
+        filter: &str,
+        queries: &mut usize,
+    ) -> Result<Vec<Matched>, HuntError> {
+        let full = format!(
+            "{filter} | table timestamp, entity_id, window_id, userIdentity.arn, sourceIPAddress"
+        );
+        *queries += 1;
+        let out = match self.engine.run(&full, AFTER_PADDING) {
+            Ok(out) => out,
+            // The data may lack `userIdentity.arn` or `sourceIPAddress` altogether.
+            Err(_) => {
+                let short = format!("{filter} | table timestamp, entity_id, window_id");
+                *queries += 1;
+                self.engine
+                    .run(&short, AFTER_PADDING)
+                    .map_err(|e| HuntError::Query {
+                        path: rule.path.clone(),
+                        rule: rule.name.clone(),
+                        query: short.clone(),
+                        message: e.to_string(),
+                    })?
+            }
+        };
+        let mut events = Vec::with_capacity(out.rows());
+        for b in &out.batches {
+            let schema = b.schema();
+            let col = |name: &str| schema.index_of(name).ok();
+            let (Some(ts), ent, win, arn, ip) = (
+                col("timestamp"),
+                col("entity_id"),
+                col("window_id"),
+                col("userIdentity.arn"),
+                col("sourceIPAddress"),
+            ) else {
+                continue;
+            };
+            let text =
+                |c: Option<usize>, i: usize| c.map(|c| cell_text(b, c, i)).unwrap_or_default();
+            for i in 0..b.num_rows() {
+                if let Some(t) = timestamp_at(b, ts, i) {
+                    events.push(Matched {
+                        t,
+                        entity: text(ent, i),
+                        window: text(win, i),
+                        arn: text(arn, i),
+                        ip: text(ip, i),
+                    });
+                }
+            }
+        }
+        events.sort_by_key(|m| m.t);
+        Ok(events)
+    }
+
+    fn fired(&self, from: i64, to: i64, out: &Output, staged: bool) -> Fired {
+        let columns = column_names(&out.schema);
+        let mut rows = Vec::new();
+        let mut restrict = None;
+        if staged {
+            let writer = RowWriter::new(self.engine.catalog());
+            for b in &out.batches {
+                for i in 0..b.num_rows() {
+                    rows.push(serde_json::to_string(&writer.row(b, i)).unwrap_or_default());
+                }
+            }
+            restrict = restriction(out);
+        }
+        Fired {
+            from,
+            to,
+            rows,
+            columns,
+            restrict,
+        }
+    }
+
+    #[allow(clippy::too_many_arguments)]
+    fn hit(
+        &self,
+        rule: &Rule,
+        group: &[Fired],
+        matched: &[Matched],
+        staged: bool,
+        whole_span: bool,
+        queries: &mut usize,
+        err: &dyn Fn(&str, EngineError) -> HuntError,
+    ) -> Result<Hit, HuntError> {
+        let from = group.first().map_or(0, |f| f.from);
+        let to = group.iter().map(|f| f.to).max().unwrap_or(from);
+        let mut hit = Hit::new(rule, from, to);
+        hit.runs = group.len();
+        hit.whole_span = whole_span;
+        let mut rows: Vec<String> = Vec::new();
+        if staged {
+            let mut seen = HashSet::new();
+            for f in group {
+                for r in &f.rows {
+                    if seen.insert(r.as_str()) {
+                        rows.push(r.clone());
+                    }
+                }
+            }
+            hit.columns = group.first().map(|f| f.columns.clone()).unwrap_or_default();
+            hit.row_count = rows.len();
+        } else {
+            *queries += 1;
+            let out = self
+                .engine
+                .run(
+                    &rule.query_text,
+                    TimeRange {
+                        from: Some(from),
+                        to: Some(to),
+                    },
+                )
+                .map_err(|e| err(&rule.query_text, e))?;
+            hit.columns = column_names(&out.schema);
+            hit.row_count = out.rows();
+            let writer = RowWriter::new(self.engine.catalog());
+            'rows: for b in &out.batches {
+                for i in 0..b.num_rows() {
+                    if rows.len() >= self.options.sample_rows {
+                        break 'rows;
+                    }
+                    rows.push(serde_json::to_string(&writer.row(b, i)).unwrap_or_default());
+                }
+            }
+        }
+        hit.sample = rows
+            .into_iter()
+            .take(self.options.sample_rows)
+            .filter_map(|r| RawValue::from_string(r).ok())
+            .collect();
+        hit.entities = entities(group, matched);
+        Ok(hit)
+    }
+}
+
+/// Groups runs (in time order) whose windows overlap or touch.
+fn merge(fired: Vec<Fired>) -> Vec<Vec<Fired>> {
+    let mut groups: Vec<Vec<Fired>> = Vec::new();
+    for f in fired {
+        match groups.last_mut() {
+            Some(g)
+                if g.iter()
+                    .map(|x| x.to)
+                    .max()
+                    .is_some_and(|end| f.from <= end) =>
+            {
+                g.push(f)
+            }
+            _ => groups.push(vec![f]),
+        }
+    }
+    groups
+}
+
+/// The entities of the matched events inside the group's runs, each event once.
+fn entities(group: &[Fired], matched: &[Matched]) -> Vec<EntityHit> {
+    let mut picked = BTreeSet::new();
+    for f in group {
+        let start = matched.partition_point(|m| m.t < f.from);
+        let end = matched.partition_point(|m| m.t < f.to);
+        for (i, m) in matched[start..end].iter().enumerate() {
+            let keep = match &f.restrict {
+                None => true,
+                Some((Key::Entity, set)) => set.contains(&m.entity),
+                Some((Key::Arn, set)) => set.contains(&m.arn),
+                Some((Key::Ip, set)) => set.contains(&m.ip),
+            };
+            if keep {
+                picked.insert(start + i);
+            }
+        }
+    }
+    let mut by_entity: BTreeMap<&str, EntityHit> = BTreeMap::new();
+    for i in picked {
+        let m = &matched[i];
+        let e = by_entity.entry(&m.entity).or_insert_with(|| EntityHit {
+            entity_id: m.entity.clone(),
+            window_ids: Vec::new(),
+            events: 0,
+            first: m.t,
+            last: m.t,
+        });
+        e.events += 1;
+        e.first = e.first.min(m.t);
+        e.last = e.last.max(m.t);
+        if !e.window_ids.contains(&m.window) {
+            e.window_ids.push(m.window.clone());
+        }
+    }
+    let mut out: Vec<EntityHit> = by_entity.into_values().collect();
+    out.sort_by(|a, b| b.events.cmp(&a.events).then(a.entity_id.cmp(&b.entity_id)));
+    out
+}
+
+/// The output column that names who the rows are about, and its values.
+fn restriction(out: &Output) -> Option<(Key, HashSet<String>)> {
+    let keys = [
+        (Key::Entity, "entity_id"),
+        (Key::Arn, "userIdentity.arn"),
+        (Key::Ip, "sourceIPAddress"),
+    ];
+    let (key, name) = keys
+        .into_iter()
+        .find(|(_, n)| out.schema.index_of(n).is_ok())?;
+    let mut values = HashSet::new();
+    for b in &out.batches {
+        let col = b.schema().index_of(name).ok()?;
+        for i in 0..b.num_rows() {
+            values.insert(cell_text(b, col, i));
+        }
+    }
+    Some((key, values))
+}
+
+fn column_names(schema: &SchemaRef) -> Vec<String> {
+    schema
+        .fields()
+        .iter()
+        .map(|f| f.name().clone())
+        .filter(|n| n != trailhunt_cloudtrail::schema::KV)
+        .collect()
+}
+
+/// A nanosecond timestamp cell (any time zone), `None` when null or not a timestamp.
+fn timestamp_at(b: &RecordBatch, col: usize, row: usize) -> Option<i64> {
+    let arr = b.column(col);
+    if row >= arr.len() || arr.is_null(row) {
+        return None;
+    }
+    match arr.data_type() {
+        DataType::Timestamp(TimeUnit::Nanosecond, _) => {
+            Some(arr.as_primitive::<TimestampNanosecondType>().value(row))
+        }
+        _ => None,
+    }
+}

@@ -1,0 +1,351 @@
+//! Detection and hunt on the generated sample (`examples/data`) and on the
+//! invictus-ir attack simulation (`../shared/data/invictus-ir`, when present).
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::path::{Path, PathBuf};
+use std::sync::OnceLock;
+use std::time::Instant;
+
+use trailhunt_cloudtrail::{LoadOptions, Source, discover, load};
+use trailhunt_engine::Engine;
+use trailhunt_hunt::{DetectOptions, Detector, Hit, hunt, padding_for};
+use trailhunt_rules::{Rule, load_rules};
+
+fn repo(p: &str) -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../..").join(p)
+}
+
+fn rules() -> &'static Vec<Rule> {
+    static RULES: OnceLock<Vec<Rule>> = OnceLock::new();
+    RULES.get_or_init(|| {
+        let (rules, problems) = load_rules(repo("rules"));
+        assert!(problems.is_empty(), "{problems:?}");
+        rules
+    })
+}
+
+/// Loads `path`, padded for the rules as `trailhunt detect` does, and runs every rule.
+fn detect(path: &Path) -> Vec<Hit> {
+    detect_with(path, rules())
+}
+
+fn detect_with(path: &Path, rules: &[Rule]) -> Vec<Hit> {
+    let start = Instant::now();
+    let paths = [path.display().to_string()];
+    let found = discover(&paths).unwrap();
+    let mut engine = Engine::new(load(&found, &LoadOptions::default(), None).unwrap(), 0).unwrap();
+    if let Some(padding) = padding_for(&engine, rules) {
+        let mut found = discover(&paths).unwrap();
+        found.sources.push(Source::Memory {
+            name: "padding".into(),
+            bytes: padding.into_bytes().into(),
+        });
+        engine = Engine::new(load(&found, &LoadOptions::default(), None).unwrap(), 0).unwrap();
+    }
+    let detector = Detector::new(&engine, DetectOptions::default()).unwrap();
+    let (hits, errors) = detector.evaluate_all(rules);
+    assert!(errors.is_empty(), "{errors:#?}");
+    eprintln!(
+        "{}: {} hits in {:?}",
+        path.display(),
+        hits.len(),
+        start.elapsed()
+    );
+    hits
+}
+
+fn sample_hits() -> &'static Vec<Hit> {
+    static HITS: OnceLock<Vec<Hit>> = OnceLock::new();
+    HITS.get_or_init(|| detect(&repo("examples/data")))
+}
+
+/// Rule name → the entities its hits name.
+fn fired(hits: &[Hit]) -> BTreeMap<String, BTreeSet<String>> {
+    let mut out: BTreeMap<String, BTreeSet<String>> = BTreeMap::new();
+    for h in hits {
+        out.entry(h.rule.clone())
+            .or_default()
+            .extend(h.entities.iter().map(|e| e.entity_id.clone()));
+    }
+    out
+}
+
+fn short(entity: &str) -> String {
+    entity
+        .rsplit([':', '/'])
+        .next()
+        .unwrap_or(entity)
+        .to_string()
+}
+
+/// Rule → the short names (`user/x` → `x`, IPs as is) of the entities it names on
+/// the generated sample. A rule that turns noisy changes this table.
+const SAMPLE_PINS: &[(&str, &[&str])] = &[
+    ("Access key created", &["bslydell"]),
+    ("Access key created for another user", &["bslydell"]),
+    ("AdministratorAccess attached to a user", &["bslydell"]),
+    (
+        "AssumeRole denied",
+        &[
+            "blumbergh",
+            "bslydell",
+            "dkim",
+            "dportwood",
+            "jlawrence",
+            "mbolton",
+            "mlopez",
+            "mwaddams",
+            "pgibbons",
+            "plewis",
+            "rwalker",
+            "samirn",
+            "tsmykowski",
+        ],
+    ),
+    (
+        "Buckets listed by an IAM user or root",
+        &[
+            "achen",
+            "blumbergh",
+            "bslydell",
+            "dkim",
+            "dportwood",
+            "ejohnson",
+            "hmartin",
+            "jlawrence",
+            "jwilson",
+            "kmurphy",
+            "lgarcia",
+            "mbolton",
+            "mlopez",
+            "mwaddams",
+            "nwhite",
+            "oclark",
+            "pgibbons",
+            "plewis",
+            "qyoung",
+            "rpatel",
+            "rwalker",
+            "samirn",
+            "shall",
+            "snguyen",
+            "tallen",
+            "tbrown",
+            "tsmykowski",
+            "vking",
+            "wwright",
+            "xscott",
+        ],
+    ),
+    ("Burst of access-denied errors", &["dportwood"]),
+    (
+        "Burst of read-only enumeration calls",
+        &[
+            "DatadogAWSIntegration",
+            "jenkins-agent-7",
+            "jlawrence",
+            "pgibbons",
+        ],
+    ),
+    ("CloudTrail stopped, deleted or changed", &["mwaddams"]),
+    ("Console password created for a user", &["bslydell"]),
+    (
+        "Console sign-in brute force from one address",
+        &["185.220.101.47"],
+    ),
+    ("Console sign-in without MFA", &["blumbergh", "root"]),
+    (
+        "Failed console sign-in",
+        &[
+            "185.220.101.47",
+            "34.231.18.77",
+            "34.231.18.78",
+            "67.221.9.248",
+            "71.164.142.86",
+            "73.97.53.188",
+        ],
+    ),
+    ("Full IAM configuration downloaded", &["jlawrence"]),
+    (
+        "GetCallerIdentity with a long-term access key",
+        &[
+            "achen",
+            "blumbergh",
+            "bslydell",
+            "dkim",
+            "dportwood",
+            "ejohnson",
+            "hmartin",
+            "jlawrence",
+            "jwilson",
+            "kmurphy",
+            "lgarcia",
+            "mbolton",
+            "mlopez",
+            "mwaddams",
+            "nwhite",
+            "oclark",
+            "pgibbons",
+            "plewis",
+            "qyoung",
+            "rpatel",
+            "rwalker",
+            "samirn",
+            "shall",
+            "snguyen",
+            "tallen",
+            "tbrown",
+            "tsmykowski",
+            "vking",
+            "wwright",
+            "xscott",
+        ],
+    ),
+    ("GuardDuty disabled or cut off", &["mwaddams"]),
+    ("IAM user created", &["bslydell"]),
+    ("Large S3 download volume by one principal", &["pgibbons"]),
+    ("Many secrets read by one principal", &["jenkins-agent-7"]),
+    (
+        "Offensive distribution or PowerShell user agent",
+        &["tsmykowski"],
+    ),
+    ("Root user console sign-in", &["root"]),
+    (
+        "Secrets Manager secret read",
+        &[
+            "i-00d4c3bcdfa6ee8cb",
+            "i-0200d9df2cda37493",
+            "i-05e125c19795d0a58",
+            "i-066671cc50dbba817",
+            "i-0961ce6c83d94183f",
+            "i-0a8a74c9a1b593678",
+            "ingest-orders",
+            "jenkins-agent-7",
+            "nightly-report",
+            "thumbnailer",
+        ],
+    ),
+];
+
+/// Story (its actor, short name) → the rule meant for it.
+const STORIES: &[(&str, &str)] = &[
+    ("pgibbons", "Large S3 download volume by one principal"),
+    (
+        "185.220.101.47",
+        "Console sign-in brute force from one address",
+    ),
+    ("mwaddams", "CloudTrail stopped, deleted or changed"),
+    ("mwaddams", "GuardDuty disabled or cut off"),
+    ("root", "Root user console sign-in"),
+    (
+        "tsmykowski",
+        "Offensive distribution or PowerShell user agent",
+    ),
+    ("jenkins-agent-7", "Many secrets read by one principal"),
+    ("dportwood", "AssumeRole denied"),
+    ("dportwood", "Burst of access-denied errors"),
+    ("bslydell", "IAM user created"),
+    ("bslydell", "Access key created for another user"),
+    ("bslydell", "AdministratorAccess attached to a user"),
+    ("bslydell", "Console password created for a user"),
+    ("jlawrence", "Burst of read-only enumeration calls"),
+    ("jlawrence", "Full IAM configuration downloaded"),
+];
+
+// Replaying all 54 rules on schedule takes minutes in a debug build (one engine
+// query per distinct candidate run of each aggregating rule): run these with
+// `cargo test --release -p trailhunt-hunt`.
+#[test]
+#[cfg_attr(debug_assertions, ignore = "slow in debug builds; run with --release")]
+fn every_planted_story_is_found_by_its_rule() {
+    let fired: BTreeMap<String, BTreeSet<String>> = fired(sample_hits())
+        .into_iter()
+        .map(|(rule, entities)| (rule, entities.iter().map(|e| short(e)).collect()))
+        .collect();
+    for (actor, rule) in STORIES {
+        assert!(
+            fired.get(*rule).is_some_and(|e| e.contains(*actor)),
+            "{rule} misses {actor}: {:?}",
+            fired.get(*rule)
+        );
+    }
+    let pinned: BTreeMap<String, BTreeSet<String>> = SAMPLE_PINS
+        .iter()
+        .map(|(r, e)| (r.to_string(), e.iter().map(|s| s.to_string()).collect()))
+        .collect();
+    assert_eq!(fired, pinned);
+}
+
+#[test]
+#[cfg_attr(debug_assertions, ignore = "slow in debug builds; run with --release")]
+fn invictus_attacker_ranks_first() {
+    let path = repo("../shared/data/invictus-ir");
+    if !path.exists() {
+        eprintln!("skipped: {} is absent", path.display());
+        return;
+    }
+    let reports = hunt(&detect(&path));
+    for r in reports.iter().take(5) {
+        eprintln!("#{} {} {}", r.rank, r.score, r.entity_id);
+    }
+    let top = &reports[0];
+    assert!(
+        top.entity_id.ends_with(":user/bert-jan"),
+        "{}",
+        top.entity_id
+    );
+    let rules: BTreeSet<&str> = top.rules.iter().map(|r| r.rule.as_str()).collect();
+    for rule in [
+        "CloudTrail stopped, deleted or changed",
+        "IAM user created",
+        "Access key created for another user",
+        "Many secrets read by one principal",
+    ] {
+        assert!(rules.contains(rule), "bert-jan misses {rule}");
+    }
+    for r in &reports[1..] {
+        assert!(
+            r.score * 10 < top.score,
+            "{} scores {}",
+            r.entity_id,
+            r.score
+        );
+    }
+    let benjamin = reports
+        .iter()
+        .find(|r| r.entity_id.ends_with(":user/benjamin"));
+    assert!(benjamin.is_none_or(|b| b.score <= 10));
+}
+
+/// The fast check for debug builds: rules without stages cost one or two queries.
+#[test]
+fn filter_rules_find_their_stories() {
+    let filter_rules: Vec<Rule> = rules()
+        .iter()
+        .filter(|r| !r.query_text.contains('|'))
+        .cloned()
+        .collect();
+    let start = Instant::now();
+    let hits = detect_with(&repo("examples/data"), &filter_rules);
+    eprintln!(
+        "{} filter rules in {:?}",
+        filter_rules.len(),
+        start.elapsed()
+    );
+    let fired: BTreeMap<String, BTreeSet<String>> = fired(&hits)
+        .into_iter()
+        .map(|(rule, entities)| (rule, entities.iter().map(|e| short(e)).collect()))
+        .collect();
+    for (rule, entities) in SAMPLE_PINS {
+        if filter_rules.iter().any(|r| r.name == *rule) {
+            let want: BTreeSet<String> = entities.iter().map(|s| s.to_string()).collect();
+            assert_eq!(fired.get(*rule), Some(&want), "{rule}");
+        }
+    }
+    assert!(
+        fired
+            .keys()
+            .all(|r| SAMPLE_PINS.iter().any(|(p, _)| p == r)),
+        "{fired:?}"
+    );
+}
