@@ -6,11 +6,8 @@ use std::process::ExitCode;
 
 use anyhow::{Result, bail};
 use clap::{Args, ValueEnum};
-use trailhunt_cloudtrail::{Source, discover, load};
 use trailhunt_engine::Engine;
-use trailhunt_hunt::{
-    DetectOptions, Detector, Hit, HuntError, load_sigma_rules, padding_for, render,
-};
+use trailhunt_hunt::{DetectOptions, Detector, Hit, HuntError, load_sigma_rules, render};
 use trailhunt_rules::{Rule, load_rules};
 
 use crate::load_cmd::InputArgs;
@@ -126,17 +123,8 @@ pub fn detect(input: &InputArgs, rule_args: &RuleArgs, sample: usize) -> Result<
     let rules = rule_args.load()?;
     let data = input.load()?;
     let mut engine = Engine::new(data, input.threads)?;
-    if let Some(padding) = padding_for(&engine, &rules) {
-        // Rules name columns no event has: load again with a padding event (see
-        // `trailhunt_hunt::absent`) rather than fail those rules.
-        drop(engine);
-        let mut found = discover(&input.paths)?;
-        found.sources.push(Source::Memory {
-            name: "(padding for columns no event has)".into(),
-            bytes: padding.into_bytes().into(),
-        });
-        engine = Engine::new(load(&found, &input.options()?, None)?, input.threads)?;
-    }
+    // Rules run over data that may lack what they look for: such columns match nothing.
+    engine.set_lenient_columns(true);
     let detector = Detector::new(
         &engine,
         DetectOptions {

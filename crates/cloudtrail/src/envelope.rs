@@ -393,7 +393,7 @@ impl Found<'_> {
     }
 }
 
-fn member<'a, 'de>(m: &'a [(String, &'de RawValue)], key: &str) -> Option<&'de RawValue> {
+fn member<'de>(m: &[(String, &'de RawValue)], key: &str) -> Option<&'de RawValue> {
     m.iter().find(|(k, _)| k == key).map(|(_, v)| *v)
 }
 

@@ -224,14 +224,12 @@ impl Worker<'_> {
         }
         report.bytes = self.raw.len() as u64;
         let gz = is_gzip(&self.raw);
-        if gz {
-            if let Some(w) = gunzip(&self.raw, &mut self.json) {
-                if self.json.is_empty() {
-                    reject(&mut report, Rejection::Unreadable(w));
-                    return report;
-                }
-                report.warnings.push(w);
+        if gz && let Some(w) = gunzip(&self.raw, &mut self.json) {
+            if self.json.is_empty() {
+                reject(&mut report, Rejection::Unreadable(w));
+                return report;
             }
+            report.warnings.push(w);
         }
         let text: &[u8] = if gz { &self.json } else { &self.raw };
         report.json_bytes = text.len() as u64;

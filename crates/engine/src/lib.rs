@@ -118,6 +118,7 @@ pub struct Engine {
     layout: TypedLayout,
     report: LoadReport,
     runtime: tokio::runtime::Runtime,
+    lenient: bool,
 }
 
 impl fmt::Debug for Engine {
@@ -167,6 +168,7 @@ impl Engine {
             layout,
             report,
             runtime,
+            lenient: false,
         })
     }
 
@@ -211,9 +213,16 @@ impl Engine {
         Ok(b)
     }
 
+    /// Let paths no event has match nothing instead of failing the query (detection
+    /// rules run over data that may lack what they look for). Off by default: for a
+    /// person at a prompt, an unknown column is most likely a typo.
+    pub fn set_lenient_columns(&mut self, lenient: bool) {
+        self.lenient = lenient;
+    }
+
     /// Plan a parsed query.
     pub fn plan(&self, query: &Query, range: TimeRange) -> Result<LogicalPlan, EngineError> {
-        let planner = Planner::new(&self.catalog, &self.layout);
+        let planner = Planner::new(&self.catalog, &self.layout).lenient(self.lenient);
         let scan = self.scan(range, query.span)?;
         Ok(planner.plan(query, scan)?)
     }

@@ -24,7 +24,7 @@ pub enum Matcher {
     /// looser pattern every matching value also contains (for prefiltering).
     Regex(Regex, String),
     /// A case-sensitive substring.
-    Substring(memmem::Finder<'static>),
+    Substring(Box<memmem::Finder<'static>>),
     /// The whole value, ASCII case-insensitive.
     EqualsIgnoreCase(String),
     /// The whole value, exactly.
@@ -71,9 +71,9 @@ impl Matcher {
         match op {
             Op::Contains => match value.quote {
                 Quote::Double => match value.literal() {
-                    Some(lit) if !lit.is_empty() => {
-                        Matcher::Substring(memmem::Finder::new(lit.as_bytes()).into_owned())
-                    }
+                    Some(lit) if !lit.is_empty() => Matcher::Substring(Box::new(
+                        memmem::Finder::new(lit.as_bytes()).into_owned(),
+                    )),
                     Some(_) => Matcher::Never,
                     None => {
                         let p = wildcard_pattern(&value.parts);

@@ -9,14 +9,13 @@ use trailhunt_engine::output::{RowWriter, cell_text};
 use trailhunt_engine::{Engine, EngineError, Output, TimeRange};
 use trailhunt_rules::Rule;
 
-use crate::absent::PADDING_TIME_NS;
 use crate::error::HuntError;
 use crate::hit::{EntityHit, Hit};
 use crate::schedule::Schedule;
 
-/// Every event but a padding one ([`crate::absent`]).
-const AFTER_PADDING: TimeRange = TimeRange {
-    from: Some(PADDING_TIME_NS + 1),
+/// Every loaded event.
+const ALL: TimeRange = TimeRange {
+    from: None,
     to: None,
 };
 
@@ -123,7 +122,7 @@ impl<'a> Detector<'a> {
         let out = engine
             .run(
                 "* | stats min(timestamp) as first, max(timestamp) as last",
-                AFTER_PADDING,
+                ALL,
             )
             .map_err(|e| HuntError::Engine(format!("cannot find the data's time span: {e}")))?;
         let span = out.batches.iter().find(|b| b.num_rows() > 0).and_then(|b| {
@@ -299,20 +298,18 @@ impl<'a> Detector<'a> {
             "{filter} | table timestamp, entity_id, window_id, userIdentity.arn, sourceIPAddress"
         );
         *queries += 1;
-        let out = match self.engine.run(&full, AFTER_PADDING) {
+        let out = match self.engine.run(&full, ALL) {
             Ok(out) => out,
             // The data may lack `userIdentity.arn` or `sourceIPAddress` altogether.
             Err(_) => {
                 let short = format!("{filter} | table timestamp, entity_id, window_id");
                 *queries += 1;
-                self.engine
-                    .run(&short, AFTER_PADDING)
-                    .map_err(|e| HuntError::Query {
-                        path: rule.path.clone(),
-                        rule: rule.name.clone(),
-                        query: short.clone(),
-                        message: e.to_string(),
-                    })?
+                self.engine.run(&short, ALL).map_err(|e| HuntError::Query {
+                    path: rule.path.clone(),
+                    rule: rule.name.clone(),
+                    query: short.clone(),
+                    message: e.to_string(),
+                })?
             }
         };
         let mut events = Vec::with_capacity(out.rows());

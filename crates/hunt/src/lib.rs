@@ -32,7 +32,6 @@
 //! ```
 #![deny(missing_docs)]
 
-pub mod absent;
 mod detect;
 mod error;
 mod hit;
@@ -42,7 +41,6 @@ mod runner;
 mod schedule;
 mod sigma;
 
-pub use absent::padding_for;
 pub use detect::{DetectOptions, Detector, RuleRun};
 pub use error::HuntError;
 pub use hit::{EntityHit, Hit, TagRef};

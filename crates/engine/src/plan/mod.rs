@@ -109,7 +109,58 @@ pub struct Planner<'a> {
     layout: &'a TypedLayout,
     known: Vec<String>,
     loaded: HashSet<String>,
+    lenient: bool,
 }
+
+/// Fields CloudTrail defines (CLOUDTRAIL.md). Data that happens to lack one still has it
+/// in principle: a filter on it matches nothing rather than failing as a typo would.
+const STANDARD_FIELDS: &[&str] = &[
+    "eventVersion",
+    "userIdentity",
+    "eventTime",
+    "eventSource",
+    "eventName",
+    "awsRegion",
+    "sourceIPAddress",
+    "userAgent",
+    "errorCode",
+    "errorMessage",
+    "requestParameters",
+    "responseElements",
+    "additionalEventData",
+    "requestID",
+    "eventID",
+    "readOnly",
+    "resources",
+    "apiVersion",
+    "eventType",
+    "recipientAccountId",
+    "sharedEventID",
+    "vpcEndpointId",
+    "vpcEndpointAccountId",
+    "serviceEventDetails",
+    "managementEvent",
+    "eventCategory",
+    "insightDetails",
+    "addendum",
+    "sessionCredentialFromConsole",
+    "edgeDeviceDetails",
+    "tlsDetails",
+    "annotation",
+    "eventContext",
+    "userIdentity.type",
+    "userIdentity.principalId",
+    "userIdentity.arn",
+    "userIdentity.accountId",
+    "userIdentity.accessKeyId",
+    "userIdentity.userName",
+    "userIdentity.invokedBy",
+    "userIdentity.identityProvider",
+    "userIdentity.credentialId",
+    "userIdentity.onBehalfOf",
+    "userIdentity.inScopeOf",
+    "userIdentity.sessionContext",
+];
 
 /// The canonical name of a path as a column (`userIdentity.arn`, `@q.count`).
 pub(crate) fn path_name(p: &ColumnPath) -> String {
@@ -129,7 +180,15 @@ impl<'a> Planner<'a> {
             layout,
             known: known_paths(catalog),
             loaded,
+            lenient: false,
         }
+    }
+
+    /// Paths no event has match nothing instead of being errors (for detection rules,
+    /// which run over data that may lack what they look for).
+    pub fn lenient(mut self, lenient: bool) -> Self {
+        self.lenient = lenient;
+        self
     }
 
     /// Build the plan of `query` on top of `scan` (the events, already time-restricted).
@@ -195,7 +254,7 @@ impl<'a> Planner<'a> {
             ]);
             let mut e =
                 ParseError::new(p.span, format!("unknown column `{name}`: no event has it"));
-            e = match suggest(&name, &self.known, &extra_refs) {
+            e = match suggest(&name, &self.known, &extra_refs).filter(|s| *s != name) {
                 Some(s) => e.help(format!("did you mean `{s}`?")),
                 None => e.help("`\\columns` in the REPL (or `trailhunt columns`) lists the columns the data has"),
             };
@@ -219,8 +278,16 @@ impl<'a> Planner<'a> {
 
     /// Resolve a path in the catalog, or explain why not.
     fn resolved(&self, st: &State, p: &ColumnPath) -> PResult<Resolved> {
-        let r = resolve(p, self.catalog, self.layout);
+        let mut r = resolve(p, self.catalog, self.layout);
         if r.is_empty() {
+            let name = path_name(p);
+            if self.is_typed(&name) {
+                r.typed.push(name);
+                return Ok(r);
+            }
+            if self.lenient || STANDARD_FIELDS.contains(&name.as_str()) {
+                return Ok(r);
+            }
             return Err(self.unknown(st, p));
         }
         Ok(r)
