@@ -15,8 +15,11 @@ events=${1:-1000000}
 dir=${BENCH_DIR:-/tmp/trailhunt-bench}/ct-$events
 runs=${RUNS:-3}
 
-cargo build --release -q -p trailhunt-cli
-bin=target/release/trailhunt
+# TRAILHUNT_BIN runs an already built binary (and skips the build).
+if [ -z "${TRAILHUNT_BIN:-}" ]; then
+  cargo build --release -q -p trailhunt-cli
+fi
+bin=${TRAILHUNT_BIN:-target/release/trailhunt}
 if [ ! -f "$dir/.complete" ]; then
   rm -rf "$dir"
   "$bin" generate --events "$events" --out "$dir" --seed 42 --hours 72 >&2

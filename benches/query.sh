@@ -17,8 +17,11 @@ runs=${RUNS:-3}
 
 benches/setup.sh
 py=benches/.venv/bin/python
-cargo build --release -q -p trailhunt-cli
-bin=target/release/trailhunt
+# TRAILHUNT_BIN runs an already built binary (and skips the build).
+if [ -z "${TRAILHUNT_BIN:-}" ]; then
+  cargo build --release -q -p trailhunt-cli
+fi
+bin=${TRAILHUNT_BIN:-target/release/trailhunt}
 if [ ! -f "$dir/.complete" ]; then
   rm -rf "$dir"
   "$bin" generate --events "$events" --out "$dir" --seed 42 --hours 72 >&2

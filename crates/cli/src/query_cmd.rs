@@ -132,12 +132,17 @@ pub fn run_text(
     format: Option<OutFormat>,
 ) -> Result<ExitCode> {
     // Check the query before loading anything: a typo should not cost a load.
-    if let Err(d) = trailhunt_lang::parse_query(text) {
-        eprint!("{}", d.render(text));
-        return Ok(ExitCode::from(2));
-    }
+    let query = match trailhunt_lang::parse_query(text) {
+        Ok(q) => q,
+        Err(d) => {
+            eprint!("{}", d.render(text));
+            return Ok(ExitCode::from(2));
+        }
+    };
     let range = time.range();
-    let data = input.load_range(range.from, range.to)?;
+    // Load only what this query reads (see `trailhunt_engine::pushdown`).
+    let hints = trailhunt_engine::pushdown::hints(&query);
+    let data = input.load_for(range.from, range.to, hints)?;
     let engine = Engine::new(data, input.threads).map_err(|e| anyhow::anyhow!("{e}"))?;
     let out = match engine.run(text, time.range()) {
         Ok(o) => o,

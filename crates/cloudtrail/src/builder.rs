@@ -142,6 +142,8 @@ pub(crate) struct Builder {
     /// Records dropped for falling outside `range`.
     pub(crate) outside_range: u64,
     record_start: Option<Checkpoint>,
+    /// Walk only typed paths: nested values are skipped, not stored.
+    skip_nested: bool,
     num: String,
 }
 
@@ -171,6 +173,7 @@ impl Builder {
             range: None,
             outside_range: 0,
             record_start: None,
+            skip_nested: false,
             num: String::new(),
         }
     }
@@ -229,6 +232,17 @@ impl Builder {
         if self.range.is_some() {
             self.record_start = Some(self.checkpoint());
         }
+    }
+
+    /// Store no nested values (a query that reads only typed columns needs none).
+    pub(crate) fn set_skip_nested(&mut self, skip: bool) {
+        self.skip_nested = skip;
+    }
+
+    /// Is the value at path `id` to be skipped unread?
+    #[inline]
+    pub(crate) fn skips(&self, id: u32) -> bool {
+        self.skip_nested && !self.layout.keeps(id)
     }
 
     /// Keep only records with `from <= event time < to`; the others are dropped as they

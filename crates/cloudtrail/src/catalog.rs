@@ -216,6 +216,15 @@ impl Catalog {
         }
     }
 
+    /// The parent of path `id` ([`ROOT`] for top-level keys and unknown ids).
+    pub fn parent(&self, id: u32) -> u32 {
+        self.inner
+            .read()
+            .ok()
+            .and_then(|i| i.infos.get(id as usize).map(|p| p.parent))
+            .unwrap_or(ROOT)
+    }
+
     /// The display form of path `id`.
     pub fn display(&self, id: u32) -> String {
         self.inner

@@ -33,6 +33,15 @@ pub struct LoadOptions {
     pub from: Option<i64>,
     /// Load only events before this time (UTC nanoseconds).
     pub to: Option<i64>,
+    /// Store no nested values, only the typed columns (for a query that reads nothing
+    /// else: nested objects are parsed past, not kept).
+    pub skip_nested: bool,
+    /// Leave `window_id`/`window_index` null (for a query that reads neither).
+    pub skip_windows: bool,
+    /// Text every record a query can match contains (ASCII case-insensitively): a file
+    /// holding none of one of them is not parsed. Use only with literals that JSON writes
+    /// verbatim; a file with `\u` escapes is always parsed.
+    pub required_text: Vec<String>,
 }
 
 /// Live counters a caller may poll from another thread (for a progress bar).
@@ -176,11 +185,12 @@ impl From<ArrowError> for LoadError {
     }
 }
 
-struct Worker<'c> {
+struct Worker<'c, 'r> {
     cat: LocalCatalog<'c>,
     b: Builder,
     raw: Vec<u8>,
     json: Vec<u8>,
+    required: &'r [regex::bytes::Regex],
 }
 
 fn read_source(src: &Source, buf: &mut Vec<u8>) -> std::io::Result<()> {
@@ -201,7 +211,7 @@ fn read_source(src: &Source, buf: &mut Vec<u8>) -> std::io::Result<()> {
     Ok(())
 }
 
-impl Worker<'_> {
+impl Worker<'_, '_> {
     fn file(&mut self, src: &Source) -> FileReport {
         let name = src.to_string();
         let mut report = FileReport {
@@ -233,6 +243,14 @@ impl Worker<'_> {
         }
         let text: &[u8] = if gz { &self.json } else { &self.raw };
         report.json_bytes = text.len() as u64;
+        if !self.required.is_empty()
+            && memchr::memmem::find(text, b"\\u").is_none()
+            && !self.required.iter().all(|r| r.is_match(text))
+        {
+            // No record here can match the query: nothing to parse.
+            report.shape = Some("no-match".into());
+            return report;
+        }
         self.b.set_source(&name);
         let before = self.b.rows();
         let mut ctx = Ctx {
@@ -275,6 +293,18 @@ pub fn load(
         None => (found.sources.clone(), Vec::new()),
     };
     let sources = &sources;
+    let required: Vec<regex::bytes::Regex> = opts
+        .required_text
+        .iter()
+        .filter(|t| !t.is_empty())
+        .filter_map(|t| {
+            regex::bytes::RegexBuilder::new(&regex::escape(t))
+                .case_insensitive(true)
+                .unicode(false)
+                .build()
+                .ok()
+        })
+        .collect();
     let threads = match opts.threads {
         0 => std::thread::available_parallelism().map_or(1, |n| n.get()),
         n => n,
@@ -295,16 +325,18 @@ pub fn load(
         for _ in 0..threads {
             s.spawn(|| {
                 let mut w = Worker {
+                    required: &required,
                     cat: LocalCatalog::new(&catalog),
                     b: {
                         let mut b = Builder::new(layout.clone());
                         b.set_range(opts.from, opts.to);
+                        b.set_skip_nested(opts.skip_nested);
                         b
                     },
                     raw: Vec::new(),
                     json: Vec::new(),
                 };
-                let flush = |w: &mut Worker<'_>| match w.b.finish() {
+                let flush = |w: &mut Worker<'_, '_>| match w.b.finish() {
                     Ok(Some(batch)) => batches
                         .lock()
                         .unwrap_or_else(|p| p.into_inner())
@@ -353,7 +385,11 @@ pub fn load(
     reports.sort_by_key(|(i, _)| *i);
     let files: Vec<FileReport> = reports.into_iter().map(|(_, r)| r).collect();
     let batches = split(batches.into_inner().unwrap_or_else(|p| p.into_inner()));
-    let (batches, wstats) = window::assign(batches, opts.window)?;
+    let (batches, wstats) = if opts.skip_windows {
+        window::without_windows(batches)?
+    } else {
+        window::assign(batches, opts.window)?
+    };
     let mut report = summarize(
         files,
         &batches,

@@ -3,7 +3,7 @@
 use std::borrow::Cow;
 use std::fmt;
 
-use serde::de::{DeserializeSeed, Deserializer, MapAccess, SeqAccess, Visitor};
+use serde::de::{DeserializeSeed, Deserializer, IgnoredAny, MapAccess, SeqAccess, Visitor};
 
 use crate::builder::{Builder, NumText};
 use crate::catalog::{LocalCatalog, ROOT};
@@ -53,12 +53,16 @@ pub(crate) fn stream_record<'de, A: MapAccess<'de>>(
     let mut key = Some(first);
     while let Some(k) = key {
         let id = cat.key(ROOT, &k);
-        map.next_value_seed(ValueSeed {
-            b,
-            cat,
-            id,
-            element: None,
-        })?;
+        if b.skips(id) {
+            map.next_value::<IgnoredAny>()?;
+        } else {
+            map.next_value_seed(ValueSeed {
+                b,
+                cat,
+                id,
+                element: None,
+            })?;
+        }
         key = map.next_key_seed(KeySeed)?;
     }
     b.end_record();
@@ -179,6 +183,10 @@ impl<'de> Visitor<'de> for ValueSeed<'_, '_> {
         while let Some(key) = map.next_key_seed(KeySeed)? {
             any = true;
             let id = self.cat.key(self.id, &key);
+            if self.b.skips(id) {
+                map.next_value::<IgnoredAny>()?;
+                continue;
+            }
             map.next_value_seed(ValueSeed {
                 b: self.b,
                 cat: self.cat,

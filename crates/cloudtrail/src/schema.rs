@@ -98,6 +98,59 @@ pub(crate) mod col {
     pub const USER_ACCOUNT: usize = 22;
 }
 
+/// CloudTrail's top-level record fields (CLOUDTRAIL.md), in the order records list them.
+pub const RECORD_FIELDS: &[&str] = &[
+    "eventVersion",
+    "userIdentity",
+    "eventTime",
+    "eventSource",
+    "eventName",
+    "awsRegion",
+    "sourceIPAddress",
+    "userAgent",
+    "errorCode",
+    "errorMessage",
+    "requestParameters",
+    "responseElements",
+    "additionalEventData",
+    "requestID",
+    "eventID",
+    "readOnly",
+    "resources",
+    "eventType",
+    "apiVersion",
+    "managementEvent",
+    "recipientAccountId",
+    "sharedEventID",
+    "vpcEndpointId",
+    "vpcEndpointAccountId",
+    "serviceEventDetails",
+    "eventCategory",
+    "insightDetails",
+    "addendum",
+    "sessionCredentialFromConsole",
+    "edgeDeviceDetails",
+    "tlsDetails",
+    "annotation",
+    "eventContext",
+];
+
+/// The fields of `userIdentity` (CLOUDTRAIL.md).
+pub const USER_IDENTITY_FIELDS: &[&str] = &[
+    "type",
+    "principalId",
+    "arn",
+    "accountId",
+    "accessKeyId",
+    "userName",
+    "invokedBy",
+    "identityProvider",
+    "credentialId",
+    "onBehalfOf",
+    "inScopeOf",
+    "sessionContext",
+];
+
 /// Keys whose presence makes a JSON object a CloudTrail record.
 pub const RECORD_KEYS: &[&str] = &["eventVersion", "eventTime", "eventSource", "eventName"];
 
@@ -111,6 +164,9 @@ pub fn typed_name(i: usize) -> String {
 pub struct TypedLayout {
     by_id: Vec<Option<u8>>,
     ids: Vec<u32>,
+    /// Typed paths and their ancestors (`userIdentity`): what a load without nested
+    /// values still walks.
+    keep: Vec<bool>,
 }
 
 impl TypedLayout {
@@ -126,10 +182,22 @@ impl TypedLayout {
         }
         let max = ids.iter().copied().max().unwrap_or(0) as usize;
         let mut by_id = vec![None; max + 1];
+        let mut keep = vec![false; max + 1];
         for (i, id) in ids.iter().enumerate() {
             by_id[*id as usize] = Some(i as u8);
+            let mut cur = *id;
+            while cur != ROOT {
+                keep[cur as usize] = true;
+                cur = catalog.parent(cur);
+            }
         }
-        TypedLayout { by_id, ids }
+        TypedLayout { by_id, ids, keep }
+    }
+
+    /// Is `id` a typed path or an ancestor of one?
+    #[inline]
+    pub fn keeps(&self, id: u32) -> bool {
+        self.keep.get(id as usize).copied().unwrap_or(false)
     }
 
     /// The typed column at path `id`, if any.
@@ -208,8 +276,9 @@ pub fn table_schema() -> SchemaRef {
     static S: OnceLock<SchemaRef> = OnceLock::new();
     S.get_or_init(|| {
         let mut fields = load_fields();
-        fields.push(Field::new(WINDOW_ID, DataType::Utf8, false));
-        fields.push(Field::new(WINDOW_INDEX, DataType::Int64, false));
+        // Null when the load skipped windows (a query that needs none of them).
+        fields.push(Field::new(WINDOW_ID, DataType::Utf8, true));
+        fields.push(Field::new(WINDOW_INDEX, DataType::Int64, true));
         Arc::new(Schema::new(fields))
     })
     .clone()

@@ -176,6 +176,35 @@ pub fn assign(
     Ok((out, stats))
 }
 
+/// Add null `window_id`/`window_index` columns (a load for a query that reads neither).
+pub fn without_windows(
+    batches: Vec<RecordBatch>,
+) -> Result<(Vec<RecordBatch>, WindowStats), ArrowError> {
+    let schema = schema::table_schema();
+    let mut entities = std::collections::HashSet::new();
+    let mut out = Vec::with_capacity(batches.len());
+    for b in batches {
+        let ent = column(&b, ENTITY_ID)?.as_string::<i32>();
+        entities.extend(ent.iter().flatten().map(str::to_string));
+        let n = b.num_rows();
+        let mut columns = b.columns().to_vec();
+        columns.push(datafusion::arrow::array::new_null_array(
+            &datafusion::arrow::datatypes::DataType::Utf8,
+            n,
+        ));
+        columns.push(datafusion::arrow::array::new_null_array(
+            &datafusion::arrow::datatypes::DataType::Int64,
+            n,
+        ));
+        out.push(RecordBatch::try_new(schema.clone(), columns)?);
+    }
+    let stats = WindowStats {
+        entities: entities.len() as u64,
+        windows: 0,
+    };
+    Ok((out, stats))
+}
+
 /// The window ids as plain strings (for tests and reports).
 pub fn window_ids(batch: &RecordBatch) -> Option<&StringArray> {
     batch

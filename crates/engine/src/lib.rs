@@ -24,6 +24,7 @@ pub mod jsontree;
 pub mod matcher;
 pub mod output;
 pub mod plan;
+pub mod pushdown;
 pub mod resolve;
 pub mod table;
 pub mod udf;
@@ -119,6 +120,7 @@ pub struct Engine {
     report: LoadReport,
     runtime: tokio::runtime::Runtime,
     lenient: bool,
+    paths: resolve::PathIndex,
 }
 
 impl fmt::Debug for Engine {
@@ -162,8 +164,10 @@ impl Engine {
             .enable_all()
             .build()
             .map_err(|e| EngineError::Exec(format!("cannot start worker threads: {e}")))?;
+        let paths = resolve::PathIndex::new(&catalog);
         Ok(Engine {
             ctx,
+            paths,
             catalog,
             layout,
             report,
@@ -222,7 +226,7 @@ impl Engine {
 
     /// Plan a parsed query.
     pub fn plan(&self, query: &Query, range: TimeRange) -> Result<LogicalPlan, EngineError> {
-        let planner = Planner::new(&self.catalog, &self.layout).lenient(self.lenient);
+        let planner = Planner::new(&self.catalog, &self.layout, &self.paths).lenient(self.lenient);
         let scan = self.scan(range, query.span)?;
         Ok(planner.plan(query, scan)?)
     }

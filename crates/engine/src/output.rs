@@ -20,7 +20,7 @@ use trailhunt_cloudtrail::schema::{self, KV, TYPED};
 use trailhunt_cloudtrail::time::format_rfc3339;
 
 use crate::jsontree::{Node, leaf};
-use crate::udf::JSON_META;
+use crate::udf::{JSON_META, Kv};
 
 /// Output formats.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -178,38 +178,6 @@ fn value_at(arr: &ArrayRef, i: usize, json_text: bool) -> Value {
     }
 }
 
-/// Canonical CloudTrail key order for rebuilt records; unknown keys follow in load order.
-const RECORD_ORDER: &[&str] = &[
-    "eventVersion",
-    "userIdentity",
-    "eventTime",
-    "eventSource",
-    "eventName",
-    "awsRegion",
-    "sourceIPAddress",
-    "userAgent",
-    "errorCode",
-    "errorMessage",
-    "requestParameters",
-    "responseElements",
-    "additionalEventData",
-    "requestID",
-    "eventID",
-    "readOnly",
-    "resources",
-    "eventType",
-    "apiVersion",
-    "managementEvent",
-    "recipientAccountId",
-    "sharedEventID",
-    "vpcEndpointId",
-    "vpcEndpointAccountId",
-    "serviceEventDetails",
-    "eventCategory",
-    "tlsDetails",
-    "sessionCredentialFromConsole",
-];
-
 /// Columns derived by the loader, appended to rebuilt records.
 const DERIVED: &[&str] = &[
     schema::TIMESTAMP,
@@ -269,30 +237,17 @@ impl<'a> RowWriter<'a> {
             let segs: Vec<Segment> = path.iter().map(|k| Segment::Key((*k).into())).collect();
             node.insert(&segs, value_at(c, i, false));
         }
-        if let Some(kv) = batch.column_by_name(KV) {
-            let list = kv.as_list::<i32>();
-            if list.is_valid(i) {
-                let entries = list.value(i);
-                let st = entries.as_struct();
-                let keys = st
-                    .column(0)
-                    .as_primitive::<datafusion::arrow::datatypes::UInt32Type>();
-                let vals = st.column(1).as_string::<i32>();
-                let kinds = st
-                    .column(2)
-                    .as_primitive::<datafusion::arrow::datatypes::UInt8Type>();
-                for j in 0..st.len() {
-                    let v = (!vals.is_null(j)).then(|| vals.value(j));
-                    node.insert(&self.segs(keys.value(j)), leaf(v, kinds.value(j)));
-                }
+        if let Some(kv) = batch.column_by_name(KV).and_then(|c| Kv::new(c).ok()) {
+            for j in kv.range(i) {
+                node.insert(&self.segs(kv.keys[j]), leaf(kv.value(j), kv.kinds[j]));
             }
         }
         if let Node::Object(m) = &mut node {
             m.sort_by_key(|(k, _)| {
-                RECORD_ORDER
+                schema::RECORD_FIELDS
                     .iter()
                     .position(|o| o == k)
-                    .unwrap_or(RECORD_ORDER.len())
+                    .unwrap_or(schema::RECORD_FIELDS.len())
             });
         }
         let schema = batch.schema();

@@ -64,11 +64,13 @@ fn match_prefix(pattern: &[Segment], concrete: &[Concrete]) -> Option<usize> {
     // States are (pattern position, concrete position); small inputs, plain search.
     let mut best: Option<usize> = None;
     let mut stack = vec![(0usize, 0usize)];
-    let mut seen = std::collections::HashSet::new();
+    // (pattern, concrete) states; paths are short, so a small list beats a hash set.
+    let mut seen: Vec<(usize, usize)> = Vec::new();
     while let Some((p, c)) = stack.pop() {
-        if !seen.insert((p, c)) {
+        if seen.contains(&(p, c)) {
             continue;
         }
+        seen.push((p, c));
         if p == pattern.len() {
             best = Some(best.map_or(c, |b: usize| b.min(c)));
             // Trailing array positions belong to the matched value.
@@ -103,18 +105,50 @@ fn match_prefix(pattern: &[Segment], concrete: &[Concrete]) -> Option<usize> {
     best
 }
 
+/// Every path of a loaded data set with its steps and count, taken from the catalog once
+/// (the catalog no longer changes after loading) so that resolving costs no locking.
+#[derive(Debug, Default)]
+pub struct PathIndex {
+    segs: Vec<Vec<Concrete>>,
+    counts: Vec<u64>,
+}
+
+impl PathIndex {
+    /// Snapshot `catalog`.
+    pub fn new(catalog: &Catalog) -> Self {
+        let mut ids = Vec::new();
+        catalog.for_each(|id, _| ids.push(id));
+        let n = ids.iter().copied().max().map_or(1, |m| m as usize + 1);
+        let mut segs = vec![Vec::new(); n];
+        let mut counts = vec![0; n];
+        for id in ids {
+            segs[id as usize] = catalog.segments(id);
+            counts[id as usize] = catalog.count(id);
+        }
+        PathIndex { segs, counts }
+    }
+
+    /// The steps of path `id`.
+    pub fn segments(&self, id: u32) -> &[Concrete] {
+        self.segs.get(id as usize).map_or(&[], Vec::as_slice)
+    }
+}
+
 /// Resolve `path` against the data's catalog.
 pub fn resolve(path: &ColumnPath, catalog: &Catalog, layout: &TypedLayout) -> Resolved {
+    resolve_in(path, &PathIndex::new(catalog), layout)
+}
+
+/// Resolve `path` against a snapshot of the catalog.
+pub fn resolve_in(path: &ColumnPath, index: &PathIndex, layout: &TypedLayout) -> Resolved {
     let mut out = Resolved::default();
     let mut typed = BTreeSet::new();
-    let mut candidates: Vec<u32> = Vec::new();
-    catalog.for_each(|id, _| candidates.push(id));
-    for id in candidates {
-        if catalog.count(id) == 0 {
+    for (id, segs) in index.segs.iter().enumerate() {
+        let id = id as u32;
+        if id == 0 || index.counts[id as usize] == 0 {
             continue;
         }
-        let segs = catalog.segments(id);
-        let Some(depth) = match_prefix(&path.segments, &segs) else {
+        let Some(depth) = match_prefix(&path.segments, segs) else {
             continue;
         };
         let below = segs[depth..].iter().any(|s| matches!(s, Concrete::Key(_)));

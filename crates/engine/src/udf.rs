@@ -55,15 +55,15 @@ impl IdSet {
 }
 
 /// A view of one batch's nested-values column.
-struct Kv<'a> {
+pub(crate) struct Kv<'a> {
     list: &'a ListArray,
-    keys: &'a [u32],
+    pub keys: &'a [u32],
     vals: &'a StringArray,
-    kinds: &'a [u8],
+    pub kinds: &'a [u8],
 }
 
 impl<'a> Kv<'a> {
-    fn new(arr: &'a ArrayRef) -> Result<Self> {
+    pub fn new(arr: &'a ArrayRef) -> Result<Self> {
         let list = arr
             .as_list_opt::<i32>()
             .ok_or_else(|| DataFusionError::Internal("nested column is not a list".into()))?;
@@ -84,13 +84,13 @@ impl<'a> Kv<'a> {
     }
 
     #[inline]
-    fn range(&self, row: usize) -> std::ops::Range<usize> {
+    pub fn range(&self, row: usize) -> std::ops::Range<usize> {
         let o = self.list.value_offsets();
         o[row] as usize..o[row + 1] as usize
     }
 
     #[inline]
-    fn value(&self, i: usize) -> Option<&'a str> {
+    pub fn value(&self, i: usize) -> Option<&'a str> {
         (!self.vals.is_null(i)).then(|| self.vals.value(i))
     }
 }
@@ -109,6 +109,22 @@ macro_rules! keyed_udf {
             }
         }
     };
+}
+
+/// The output field of a function returning Utf8, marked as JSON text when `json`.
+fn utf8_field(name: &str, data_type: DataType, json: bool) -> FieldRef {
+    let f = Field::new(name, data_type, true);
+    Arc::new(if json {
+        f.with_metadata([(JSON_META.to_string(), "true".to_string())].into())
+    } else {
+        f
+    })
+}
+
+/// Every argument as an array of `n` rows.
+fn arrays(args: ScalarFunctionArgs) -> Result<Vec<ArrayRef>> {
+    let n = args.number_rows;
+    args.args.into_iter().map(|a| a.into_array(n)).collect()
 }
 
 fn variadic() -> Signature {
@@ -441,20 +457,11 @@ impl ScalarUDFImpl for GetUdf {
         Ok(DataType::Utf8)
     }
     fn return_field_from_args(&self, _: ReturnFieldArgs) -> Result<FieldRef> {
-        let f = Field::new(self.name(), DataType::Utf8, true);
-        Ok(Arc::new(if self.spec.object {
-            f.with_metadata([(JSON_META.to_string(), "true".to_string())].into())
-        } else {
-            f
-        }))
+        Ok(utf8_field(self.name(), DataType::Utf8, self.spec.object))
     }
     fn invoke_with_args(&self, args: ScalarFunctionArgs) -> Result<ColumnarValue> {
         let n = args.number_rows;
-        let arrays: Vec<ArrayRef> = args
-            .args
-            .into_iter()
-            .map(|a| a.into_array(n))
-            .collect::<Result<_>>()?;
+        let arrays = arrays(args)?;
         let Some((kv_arr, typed)) = arrays.split_first() else {
             return Err(DataFusionError::Internal(
                 "th_get needs the nested column".into(),
@@ -585,20 +592,15 @@ impl ScalarUDFImpl for HelperUdf {
             .iter()
             .map(|f| f.data_type().clone())
             .collect();
-        let f = Field::new(self.name, self.return_type(&types)?, true);
-        Ok(Arc::new(if self.name == "th_values" {
-            f.with_metadata([(JSON_META.to_string(), "true".to_string())].into())
-        } else {
-            f
-        }))
+        Ok(utf8_field(
+            self.name,
+            self.return_type(&types)?,
+            self.name == "th_values",
+        ))
     }
     fn invoke_with_args(&self, args: ScalarFunctionArgs) -> Result<ColumnarValue> {
         let n = args.number_rows;
-        let arrays: Vec<ArrayRef> = args
-            .args
-            .into_iter()
-            .map(|a| a.into_array(n))
-            .collect::<Result<_>>()?;
+        let arrays = arrays(args)?;
         let first = arrays
             .first()
             .ok_or_else(|| DataFusionError::Internal(format!("{} needs an argument", self.name)))?;

@@ -18,7 +18,7 @@ use trailhunt_cloudtrail::schema::{self, TYPED, TypedLayout, typed_name};
 use trailhunt_lang::ast::{ColumnPath, Query, Segment};
 use trailhunt_lang::{ParseError, Span};
 
-use crate::resolve::{Resolved, known_paths, resolve, suggest};
+use crate::resolve::{PathIndex, Resolved, known_paths, resolve_in, suggest};
 use crate::udf::{GetSpec, GetUdf};
 
 /// A planning error: a place in the query, what is wrong, and how to fix it.
@@ -107,60 +107,20 @@ pub(crate) struct Targets {
 pub struct Planner<'a> {
     catalog: &'a Catalog,
     layout: &'a TypedLayout,
-    known: Vec<String>,
+    index: &'a PathIndex,
     loaded: HashSet<String>,
     lenient: bool,
 }
 
-/// Fields CloudTrail defines (CLOUDTRAIL.md). Data that happens to lack one still has it
-/// in principle: a filter on it matches nothing rather than failing as a typo would.
-const STANDARD_FIELDS: &[&str] = &[
-    "eventVersion",
-    "userIdentity",
-    "eventTime",
-    "eventSource",
-    "eventName",
-    "awsRegion",
-    "sourceIPAddress",
-    "userAgent",
-    "errorCode",
-    "errorMessage",
-    "requestParameters",
-    "responseElements",
-    "additionalEventData",
-    "requestID",
-    "eventID",
-    "readOnly",
-    "resources",
-    "apiVersion",
-    "eventType",
-    "recipientAccountId",
-    "sharedEventID",
-    "vpcEndpointId",
-    "vpcEndpointAccountId",
-    "serviceEventDetails",
-    "managementEvent",
-    "eventCategory",
-    "insightDetails",
-    "addendum",
-    "sessionCredentialFromConsole",
-    "edgeDeviceDetails",
-    "tlsDetails",
-    "annotation",
-    "eventContext",
-    "userIdentity.type",
-    "userIdentity.principalId",
-    "userIdentity.arn",
-    "userIdentity.accountId",
-    "userIdentity.accessKeyId",
-    "userIdentity.userName",
-    "userIdentity.invokedBy",
-    "userIdentity.identityProvider",
-    "userIdentity.credentialId",
-    "userIdentity.onBehalfOf",
-    "userIdentity.inScopeOf",
-    "userIdentity.sessionContext",
-];
+/// Is `name` a field CloudTrail defines (CLOUDTRAIL.md)? Data that happens to lack one
+/// still has it in principle: a filter on it matches nothing rather than failing as a
+/// typo would.
+fn is_standard_field(name: &str) -> bool {
+    match name.strip_prefix("userIdentity.") {
+        Some(sub) => schema::USER_IDENTITY_FIELDS.contains(&sub),
+        None => schema::RECORD_FIELDS.contains(&name),
+    }
+}
 
 /// The canonical name of a path as a column (`userIdentity.arn`, `@q.count`).
 pub(crate) fn path_name(p: &ColumnPath) -> String {
@@ -169,7 +129,7 @@ pub(crate) fn path_name(p: &ColumnPath) -> String {
 
 impl<'a> Planner<'a> {
     /// A planner for data described by `catalog` and `layout`.
-    pub fn new(catalog: &'a Catalog, layout: &'a TypedLayout) -> Self {
+    pub fn new(catalog: &'a Catalog, layout: &'a TypedLayout, index: &'a PathIndex) -> Self {
         let loaded = schema::table_schema()
             .fields()
             .iter()
@@ -178,7 +138,7 @@ impl<'a> Planner<'a> {
         Planner {
             catalog,
             layout,
-            known: known_paths(catalog),
+            index,
             loaded,
             lenient: false,
         }
@@ -254,7 +214,7 @@ impl<'a> Planner<'a> {
             ]);
             let mut e =
                 ParseError::new(p.span, format!("unknown column `{name}`: no event has it"));
-            e = match suggest(&name, &self.known, &extra_refs).filter(|s| *s != name) {
+            e = match suggest(&name, &known_paths(self.catalog), &extra_refs).filter(|s| *s != name) {
                 Some(s) => e.help(format!("did you mean `{s}`?")),
                 None => e.help("`\\columns` in the REPL (or `trailhunt columns`) lists the columns the data has"),
             };
@@ -278,14 +238,14 @@ impl<'a> Planner<'a> {
 
     /// Resolve a path in the catalog, or explain why not.
     fn resolved(&self, st: &State, p: &ColumnPath) -> PResult<Resolved> {
-        let mut r = resolve(p, self.catalog, self.layout);
+        let mut r = resolve_in(p, self.index, self.layout);
         if r.is_empty() {
             let name = path_name(p);
             if self.is_typed(&name) {
                 r.typed.push(name);
                 return Ok(r);
             }
-            if self.lenient || STANDARD_FIELDS.contains(&name.as_str()) {
+            if self.lenient || is_standard_field(&name) {
                 return Ok(r);
             }
             return Err(self.unknown(st, p));
@@ -332,7 +292,7 @@ impl<'a> Planner<'a> {
         let mut rel = std::collections::HashMap::new();
         if r.object {
             for (id, depth) in r.ids.iter().zip(&r.matched_depth) {
-                let segs = self.catalog.segments(*id);
+                let segs = self.index.segments(*id);
                 rel.insert(*id, segs[(*depth).min(segs.len())..].to_vec());
             }
         }
@@ -345,7 +305,7 @@ impl<'a> Planner<'a> {
             let id = self.layout.id(i);
             let pos = r.ids.iter().position(|x| *x == id);
             let depth = pos.map_or(0, |p| r.matched_depth[p]);
-            let segs = self.catalog.segments(id);
+            let segs = self.index.segments(id);
             typed_rel.push(segs[depth.min(segs.len())..].to_vec());
             typed_args.push(ident(&typed_name(i)));
         }

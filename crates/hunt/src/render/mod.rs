@@ -119,12 +119,18 @@ pub fn write_reports_text(reports: &[EntityReport], w: &mut dyn Write) -> io::Re
                 format_rfc3339(rule.first)
             )?;
         }
-        writeln!(
-            w,
-            "     windows   {} ({})",
-            r.windows.len(),
-            r.windows.join(", ")
-        )?;
+        // A table is for reading: a few windows, and where to find them all.
+        const SHOWN: usize = 3;
+        let mut shown: Vec<&str> = r.windows.iter().take(SHOWN).map(String::as_str).collect();
+        let more = r.windows.len().saturating_sub(SHOWN);
+        let rest = format!("… {more} more (--format json lists them all)");
+        if more > 0 {
+            shown.push(&rest);
+        }
+        writeln!(w, "     windows   {}", r.windows.len())?;
+        for win in shown {
+            writeln!(w, "               {win}")?;
+        }
         writeln!(w)?;
     }
     writeln!(

@@ -1,0 +1,238 @@
+//! What a one-shot query lets the loader leave out.
+//!
+//! A query run once over files (`trailhunt query`) need not load what it never reads:
+//! nested values when it only reads typed columns and does not print events, windows when
+//! it never names them, and files that cannot hold a match. Each hint is conservative:
+//! when in doubt, load.
+
+use trailhunt_cloudtrail::schema::{self, TYPED};
+use trailhunt_lang::ast::{
+    Agg, ColumnPath, Expr, ExprKind, FieldValue, Filter, FilterKind, Op, Query, StageKind,
+    ValuePart, WhereCond,
+};
+
+/// Loading hints for one query.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct LoadHints {
+    /// The query reads nested values (or prints whole events): load them.
+    pub needs_nested: bool,
+    /// The query reads `window_id`/`window_index` (or prints whole events).
+    pub needs_windows: bool,
+    /// Text every matching record contains (ASCII case-insensitively).
+    pub required_text: Vec<String>,
+}
+
+/// Names that are plain columns (typed, derived or special), never nested values.
+fn plain(name: &str, introduced: &[String]) -> bool {
+    TYPED.iter().any(|(p, _)| p.join(".") == name)
+        || introduced.iter().any(|n| n == name)
+        || name.starts_with("@q.")
+        || matches!(
+            name,
+            schema::TIMESTAMP
+                | schema::ENTITY_ID
+                | schema::ACCOUNT_ID
+                | schema::SOURCE
+                | "@scnr.datetime"
+                | "@scnr.time_ns"
+                | "@scnr.source_type"
+                | "%ingest.source_type"
+        )
+}
+
+fn is_window(name: &str) -> bool {
+    name == schema::WINDOW_ID || name == schema::WINDOW_INDEX
+}
+
+#[derive(Default)]
+struct Walk {
+    paths: Vec<String>,
+    text: bool,
+}
+
+impl Walk {
+    fn path(&mut self, p: &ColumnPath) {
+        self.paths
+            .push(p.dotted().unwrap_or_else(|| format!("{p}")));
+    }
+
+    fn filter(&mut self, f: &Filter) {
+        match &f.kind {
+            FilterKind::MatchAll => {}
+            FilterKind::And(v) | FilterKind::Or(v) => v.iter().for_each(|x| self.filter(x)),
+            FilterKind::Not(x) => self.filter(x),
+            FilterKind::Text(_) => self.text = true,
+            FilterKind::Field(ff) => self.path(&ff.path),
+        }
+    }
+
+    fn expr(&mut self, e: &Expr) {
+        match &e.kind {
+            ExprKind::Column(p) => self.path(p),
+            ExprKind::Unary(_, x) => self.expr(x),
+            ExprKind::Binary(_, a, b) => {
+                self.expr(a);
+                self.expr(b);
+            }
+            ExprKind::Call(c) => c.args.iter().for_each(|a| self.expr(a)),
+            _ => {}
+        }
+    }
+
+    fn aggs(&mut self, aggs: &[Agg]) {
+        for a in aggs {
+            a.args.iter().for_each(|p| self.path(p));
+        }
+    }
+}
+
+/// The hints for `query`.
+pub fn hints(query: &Query) -> LoadHints {
+    let mut w = Walk::default();
+    let mut introduced: Vec<String> = Vec::new();
+    let mut events_out = true;
+    w.filter(&query.filter);
+    for stage in &query.stages {
+        match &stage.kind {
+            StageKind::Stats(s) => {
+                w.aggs(&s.aggs);
+                s.by.iter().for_each(|p| w.path(p));
+                introduced.extend(s.aggs.iter().map(Agg::output_name));
+                events_out = false;
+            }
+            StageKind::GroupByCount(c)
+            | StageKind::Count { by: c }
+            | StageKind::CountDistinct(c) => {
+                c.iter().for_each(|p| w.path(p));
+                events_out = false;
+            }
+            StageKind::Aggregate(a) => {
+                w.aggs(std::slice::from_ref(a));
+                events_out = false;
+            }
+            StageKind::Rename(rs) => {
+                for r in rs {
+                    w.path(&r.from);
+                    introduced.push(r.to.dotted().unwrap_or_else(|| format!("{}", r.to)));
+                }
+            }
+            StageKind::Eval(asg) => {
+                for a in asg {
+                    w.expr(&a.expr);
+                    introduced.push(a.name.name.clone());
+                }
+            }
+            StageKind::Where(WhereCond::Filter(f)) => w.filter(f),
+            StageKind::Where(WhereCond::Expr(e)) => w.expr(e),
+            StageKind::Table(c) | StageKind::Dedup(c) => {
+                c.iter().for_each(|p| w.path(p));
+                if matches!(stage.kind, StageKind::Table(_)) {
+                    events_out = false;
+                }
+            }
+            StageKind::Sort(keys) => keys.iter().for_each(|k| w.path(&k.path)),
+            StageKind::Top(t) | StageKind::Rare(t) => {
+                w.path(&t.path);
+                events_out = false;
+            }
+            StageKind::Timechart(t) => {
+                w.aggs(&t.aggs);
+                t.by.iter().for_each(|p| w.path(p));
+                introduced.extend(t.aggs.iter().map(Agg::output_name));
+                events_out = false;
+            }
+            StageKind::Head(_) | StageKind::Tail(_) => {}
+        }
+    }
+    let all_plain = w
+        .paths
+        .iter()
+        .all(|p| plain(p, &introduced) || is_window(p));
+    LoadHints {
+        needs_nested: events_out || w.text || !all_plain,
+        needs_windows: events_out || w.paths.iter().any(|p| is_window(p)),
+        required_text: required_text(&query.filter),
+    }
+}
+
+/// Literals every event matching `f` contains in its JSON text: from the terms of its
+/// top-level conjunction that are free text or `:`/`=` tests of a data path against one
+/// value. Tokens of ASCII letters, digits and `_` are written verbatim by every JSON
+/// writer (short of `\u` escapes, which the loader checks for).
+fn required_text(f: &Filter) -> Vec<String> {
+    let terms: Vec<&Filter> = match &f.kind {
+        FilterKind::And(v) => v.iter().collect(),
+        _ => vec![f],
+    };
+    let mut out = Vec::new();
+    for t in terms {
+        let value = match &t.kind {
+            FilterKind::Text(v) => v,
+            FilterKind::Field(ff) if matches!(ff.op, Op::Contains | Op::Eq) => {
+                let name = ff.path.dotted().unwrap_or_default();
+                // Derived and special columns are not in the file's text as such.
+                if name.is_empty()
+                    || plain(&name, &[]) && !TYPED.iter().any(|(p, _)| p.join(".") == name)
+                {
+                    continue;
+                }
+                match &ff.value {
+                    FieldValue::Value(v) if v.as_number().is_none() => v,
+                    _ => continue,
+                }
+            }
+            _ => continue,
+        };
+        for part in &value.parts {
+            let ValuePart::Text(text) = part else {
+                continue;
+            };
+            out.extend(
+                text.split(|c: char| !(c.is_ascii_alphanumeric() || c == '_'))
+                    .filter(|t| t.len() >= 3)
+                    .map(str::to_string),
+            );
+        }
+    }
+    out.sort();
+    out.dedup();
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn h(q: &str) -> LoadHints {
+        hints(&trailhunt_lang::parse_query(q).unwrap())
+    }
+
+    #[test]
+    fn what_a_query_needs() {
+        let g = h("* | stats count() by eventSource, eventName");
+        assert!(!g.needs_nested && !g.needs_windows && g.required_text.is_empty());
+        let n = h("sourceIPAddress=185.220.101.47 | count");
+        assert!(!n.needs_nested);
+        assert_eq!(n.required_text, vec!["101", "185", "220"]);
+        let t = h("initech-payroll-exports | count");
+        assert!(t.needs_nested);
+        assert_eq!(t.required_text, vec!["exports", "initech", "payroll"]);
+        assert!(
+            h("eventName=GetObject").needs_nested,
+            "events are printed whole"
+        );
+        assert!(h("* | stats count() by requestParameters.bucketName").needs_nested);
+        assert!(h("* | groupbycount window_id").needs_windows);
+        let r = h("* | rename userIdentity.userName as u | stats count() by u");
+        assert!(!r.needs_nested);
+        // Alternatives, negations, numbers and derived columns require nothing.
+        assert!(h("a or b | count").required_text.is_empty());
+        assert!(h("not abc | count").required_text.is_empty());
+        assert!(h("x = 12345 | count").required_text.is_empty());
+        assert!(
+            h(r#"entity_id = "source_ip:1.2.3.4" | count"#)
+                .required_text
+                .is_empty()
+        );
+    }
+}
