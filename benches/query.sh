@@ -11,22 +11,11 @@
 # in the table, never skipped.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-events=${1:-1000000}
-dir=${BENCH_DIR:-/tmp/trailhunt-bench}/ct-$events
-runs=${RUNS:-3}
 
 benches/setup.sh
 py=benches/.venv/bin/python
-# TRAILHUNT_BIN runs an already built binary (and skips the build).
-if [ -z "${TRAILHUNT_BIN:-}" ]; then
-  cargo build --release -q -p trailhunt-cli
-fi
-bin=${TRAILHUNT_BIN:-target/release/trailhunt}
-if [ ! -f "$dir/.complete" ]; then
-  rm -rf "$dir"
-  "$bin" generate --events "$events" --out "$dir" --seed 42 --hours 72 >&2
-  touch "$dir/.complete"
-fi
+# shellcheck source=benches/common.sh
+source benches/common.sh "$@"
 
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
