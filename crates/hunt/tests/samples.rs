@@ -133,12 +133,7 @@ const SAMPLE_PINS: &[(&str, &[&str])] = &[
     ("Burst of access-denied errors", &["dportwood"]),
     (
         "Burst of read-only enumeration calls",
-        &[
-            "DatadogAWSIntegration",
-            "jenkins-agent-7",
-            "jlawrence",
-            "pgibbons",
-        ],
+        &["DatadogAWSIntegration", "jenkins-agent-7", "jlawrence"],
     ),
     ("CloudTrail stopped, deleted or changed", &["mwaddams"]),
     ("Console password created for a user", &["bslydell"]),
