@@ -13,6 +13,7 @@ use datafusion::arrow::datatypes::{
     DataType, Field, Int32Type, SchemaRef, TimestampNanosecondType,
 };
 use datafusion::common::Result;
+use datafusion::scalar::ScalarValue;
 use serde_json::Value;
 use trailhunt_cloudtrail::Catalog;
 use trailhunt_cloudtrail::catalog::Segment;
@@ -118,39 +119,6 @@ fn value_at(arr: &ArrayRef, i: usize, json_text: bool) -> Value {
             }
         }
         DataType::Boolean => Value::Bool(arr.as_boolean().value(i)),
-        DataType::Int8 | DataType::Int16 | DataType::Int32 | DataType::Int64 => {
-            cast(arr, &DataType::Int64)
-                .map(|a| {
-                    Value::from(
-                        a.as_primitive::<datafusion::arrow::datatypes::Int64Type>()
-                            .value(i),
-                    )
-                })
-                .unwrap_or(Value::Null)
-        }
-        DataType::UInt8 | DataType::UInt16 | DataType::UInt32 | DataType::UInt64 => {
-            cast(arr, &DataType::UInt64)
-                .map(|a| {
-                    Value::from(
-                        a.as_primitive::<datafusion::arrow::datatypes::UInt64Type>()
-                            .value(i),
-                    )
-                })
-                .unwrap_or(Value::Null)
-        }
-        DataType::Float16 | DataType::Float32 | DataType::Float64 => {
-            let v = cast(arr, &DataType::Float64)
-                .map(|a| {
-                    a.as_primitive::<datafusion::arrow::datatypes::Float64Type>()
-                        .value(i)
-                })
-                .unwrap_or(f64::NAN);
-            if v.is_finite() && v.fract() == 0.0 && v.abs() < 9.007_199_254_740_992e15 {
-                Value::from(v as i64)
-            } else {
-                serde_json::Number::from_f64(v).map_or(Value::Null, Value::Number)
-            }
-        }
         DataType::List(_) => {
             let l = arr.as_list::<i32>().value(i);
             Value::Array((0..l.len()).map(|j| value_at(&l, j, false)).collect())
@@ -167,14 +135,53 @@ fn value_at(arr: &ArrayRef, i: usize, json_text: bool) -> Value {
             }
             Value::Object(m)
         }
-        DataType::Dictionary(_, _) => match cast(arr, &DataType::Utf8) {
-            Ok(a) => value_at(&a, i, false),
+        // One cell at a time: converting the whole column for every cell would make
+        // printing quadratic in the batch size.
+        _ => match ScalarValue::try_from_array(arr, i) {
+            Ok(v) => scalar_json(v),
             Err(_) => Value::Null,
         },
-        _ => match as_text(arr) {
-            Ok(a) => value_at(&a, i, false),
-            Err(_) => Value::Null,
-        },
+    }
+}
+
+/// A scalar cell as JSON: numbers as numbers (integral floats without a fraction),
+/// timestamps as RFC 3339, dictionary values as their value, anything else as text.
+fn scalar_json(v: ScalarValue) -> Value {
+    use ScalarValue as S;
+    match v {
+        S::Int8(Some(x)) => Value::from(x),
+        S::Int16(Some(x)) => Value::from(x),
+        S::Int32(Some(x)) => Value::from(x),
+        S::Int64(Some(x)) => Value::from(x),
+        S::UInt8(Some(x)) => Value::from(x),
+        S::UInt16(Some(x)) => Value::from(x),
+        S::UInt32(Some(x)) => Value::from(x),
+        S::UInt64(Some(x)) => Value::from(x),
+        S::Float32(Some(x)) => float_json(f64::from(x)),
+        S::Float64(Some(x)) => float_json(x),
+        S::Utf8(Some(x)) | S::LargeUtf8(Some(x)) | S::Utf8View(Some(x)) => Value::String(x),
+        S::Boolean(Some(b)) => Value::Bool(b),
+        S::TimestampSecond(Some(t), _) => {
+            Value::String(format_rfc3339(t.saturating_mul(1_000_000_000)))
+        }
+        S::TimestampMillisecond(Some(t), _) => {
+            Value::String(format_rfc3339(t.saturating_mul(1_000_000)))
+        }
+        S::TimestampMicrosecond(Some(t), _) => {
+            Value::String(format_rfc3339(t.saturating_mul(1_000)))
+        }
+        S::TimestampNanosecond(Some(t), _) => Value::String(format_rfc3339(t)),
+        S::Dictionary(_, inner) => scalar_json(*inner),
+        v if v.is_null() => Value::Null,
+        v => Value::String(v.to_string()),
+    }
+}
+
+fn float_json(v: f64) -> Value {
+    if v.is_finite() && v.fract() == 0.0 && v.abs() < 9.007_199_254_740_992e15 {
+        Value::from(v as i64)
+    } else {
+        serde_json::Number::from_f64(v).map_or(Value::Null, Value::Number)
     }
 }
 
