@@ -182,10 +182,12 @@ pub fn without_windows(
 ) -> Result<(Vec<RecordBatch>, WindowStats), ArrowError> {
     let schema = schema::table_schema();
     let mut entities = std::collections::HashSet::new();
+    for b in &batches {
+        entities.extend(column(b, ENTITY_ID)?.as_string::<i32>().iter().flatten());
+    }
+    let entities = entities.len();
     let mut out = Vec::with_capacity(batches.len());
     for b in batches {
-        let ent = column(&b, ENTITY_ID)?.as_string::<i32>();
-        entities.extend(ent.iter().flatten().map(str::to_string));
         let n = b.num_rows();
         let mut columns = b.columns().to_vec();
         columns.push(datafusion::arrow::array::new_null_array(
@@ -199,7 +201,7 @@ pub fn without_windows(
         out.push(RecordBatch::try_new(schema.clone(), columns)?);
     }
     let stats = WindowStats {
-        entities: entities.len() as u64,
+        entities: entities as u64,
         windows: 0,
     };
     Ok((out, stats))
