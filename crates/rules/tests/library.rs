@@ -83,16 +83,19 @@ fn every_rule_is_complete() {
             }
         }
         // Rules are filed under the folder of their first tactic.
-        let folder = rule
-            .path
-            .parent()
-            .unwrap()
-            .file_name()
-            .unwrap()
-            .to_string_lossy()
-            .to_string();
-        assert_eq!(folder, rule.mitre.tactics[0].name, "{p}: folder");
+        assert_eq!(folder(&rule), rule.mitre.tactics[0].name, "{p}: folder");
     }
+}
+
+/// The folder a rule file sits in (rules are filed under their first tactic).
+fn folder(rule: &trailhunt_rules::Rule) -> String {
+    rule.path
+        .parent()
+        .unwrap()
+        .file_name()
+        .unwrap()
+        .to_string_lossy()
+        .to_string()
 }
 
 #[test]
@@ -100,15 +103,7 @@ fn the_library_has_at_least_40_rules_across_tactics() {
     let rules = rules();
     let mut per_tactic: BTreeMap<String, usize> = BTreeMap::new();
     for rule in &rules {
-        let folder = rule
-            .path
-            .parent()
-            .unwrap()
-            .file_name()
-            .unwrap()
-            .to_string_lossy()
-            .to_string();
-        *per_tactic.entry(folder).or_default() += 1;
+        *per_tactic.entry(folder(rule)).or_default() += 1;
     }
     println!("{} rules: {per_tactic:?}", rules.len());
     assert!(rules.len() >= 40, "{} rules", rules.len());
