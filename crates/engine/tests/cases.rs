@@ -1,12 +1,28 @@
-//! Query cases as data: each `tests/cases/*.case` holds queries over
-//! `tests/fixtures/events.ndjson` and their exact output (NDJSON rows, or the rendered
-//! error). `UPDATE_CASES=1 cargo test -p trailhunt-engine --test cases` rewrites the
-//! expectations — then read the diff before committing it.
+//! Query cases as data: each `tests/cases/*.case` holds queries and their exact output
+//! (NDJSON rows, or the rendered error). `UPDATE_CASES=1 cargo test -p trailhunt-engine
+//! --test cases` rewrites the expectations — then read the diff before committing it.
+//!
+//! A case runs over `tests/fixtures/events.ndjson` unless its comment lines say otherwise:
+//!
+//! - `# input: PATH` — run over PATH instead, relative to the repository root; a path
+//!   starting `shared/` is read from `../shared` beside the checkout (such cases are
+//!   reported, not silently passed, when it is absent).
+//! - `# oracle: NAME` — the expected output is also computed by the function NAME in
+//!   `tests/oracles/`, straight from the raw records with serde_json (never through the
+//!   engine), and must equal what the file says: the expectation is checked twice, by the
+//!   engine and by an independent reading.
+//!
+//! Every case whose answer depends on row order (`sort`, `head`, `tail`, `dedup`, `top`,
+//! `rare`, `earliest`, `latest`) is run again with several thread counts, and must give
+//! the same bytes each time.
 
 mod common;
+mod oracles;
 
-use std::path::Path;
+use std::collections::HashMap;
+use std::path::{Path, PathBuf};
 
+use serde_json::Value;
 use trailhunt_engine::output::RowWriter;
 use trailhunt_engine::{Engine, TimeRange};
 
@@ -35,6 +51,19 @@ struct Case {
     head: String,
     query: String,
     expected: String,
+    /// `# input:` — relative to the repository root (`shared/…` → `../shared/…`).
+    input: Option<String>,
+    /// `# oracle:` — the independent computation of the expected output.
+    oracle: Option<String>,
+}
+
+fn directive(head: &[&str], name: &str) -> Option<String> {
+    head.iter()
+        .filter_map(|l| l.strip_prefix('#'))
+        .filter_map(|l| l.trim().strip_prefix(name))
+        .filter_map(|l| l.strip_prefix(':'))
+        .map(|l| l.trim().to_string())
+        .next()
 }
 
 /// Cases are separated by a `====` line; a `----` line separates query from output.
@@ -55,6 +84,8 @@ fn parse(text: &str) -> Vec<Case> {
                         head: head.join("\n"),
                         query: query.trim().to_string(),
                         expected: expected.join("\n").trim_end().to_string(),
+                        input: directive(&head, "input"),
+                        oracle: directive(&head, "oracle"),
                     });
                 }
                 head.clear();
@@ -80,15 +111,86 @@ fn render(cases: &[Case], results: &[String]) -> String {
     out
 }
 
+/// The default input, relative to the crate (tests run in its folder): `@index` in the
+/// expected output must not depend on where the repository is checked out.
+const FIXTURE: &str = "tests/fixtures/events.ndjson";
+
+/// Where an input lives, or `None` when it is in `../shared` and that is absent.
+fn locate(input: Option<&str>) -> Option<PathBuf> {
+    let Some(input) = input else {
+        return Some(PathBuf::from(FIXTURE));
+    };
+    match input.strip_prefix("shared/") {
+        Some(rest) => common::shared().map(|s| s.join(rest)),
+        // Relative paths keep `@index` independent of where the repository is checked out.
+        None => Some(Path::new("../..").join(input)),
+    }
+}
+
+/// Does the answer of `q` depend on the order rows are produced in?
+fn order_sensitive(q: &str) -> bool {
+    let words: Vec<String> = q
+        .split(|c: char| !(c.is_ascii_alphanumeric() || c == '_'))
+        .map(str::to_ascii_lowercase)
+        .collect();
+    words.iter().any(|w| {
+        matches!(
+            w.as_str(),
+            "sort" | "head" | "tail" | "dedup" | "top" | "rare" | "earliest" | "latest"
+        )
+    })
+}
+
+/// Engines per (input, threads), loaded once.
+#[derive(Default)]
+struct Engines(HashMap<(PathBuf, usize), Engine>);
+
+impl Engines {
+    fn get(&mut self, path: &Path, threads: usize) -> &Engine {
+        self.0
+            .entry((path.to_path_buf(), threads))
+            .or_insert_with(|| common::engine_with_threads(path, threads))
+    }
+}
+
+/// Two rows are the same: equal JSON, numbers compared as numbers.
+fn same(a: &Value, b: &Value) -> bool {
+    match (a, b) {
+        (Value::Number(x), Value::Number(y)) => {
+            let (x, y) = (
+                x.as_f64().unwrap_or(f64::NAN),
+                y.as_f64().unwrap_or(f64::NAN),
+            );
+            x == y || (x - y).abs() <= 1e-9 * x.abs().max(y.abs())
+        }
+        (Value::Array(x), Value::Array(y)) => {
+            x.len() == y.len() && x.iter().zip(y).all(|(a, b)| same(a, b))
+        }
+        (Value::Object(x), Value::Object(y)) => {
+            x.len() == y.len() && x.iter().all(|(k, v)| y.get(k).is_some_and(|w| same(v, w)))
+        }
+        _ => a == b,
+    }
+}
+
+fn expected_rows(text: &str) -> Result<Vec<Value>, String> {
+    if text.trim() == "(no rows)" {
+        return Ok(Vec::new());
+    }
+    text.lines()
+        .map(|l| serde_json::from_str(l).map_err(|e| format!("not a JSON row ({e}): {l}")))
+        .collect()
+}
+
 #[test]
 fn cases() {
     let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests");
-    // A relative path (tests run in the crate's folder): `@index` in the expected output
-    // must not depend on where the repository is checked out.
-    let engine = common::engine(Path::new("tests/fixtures/events.ndjson"));
     let update = std::env::var_os("UPDATE_CASES").is_some();
+    let mut engines = Engines::default();
+    let mut raw: HashMap<PathBuf, Vec<Value>> = HashMap::new();
     let mut failures = Vec::new();
-    let mut count = 0;
+    let mut unavailable = Vec::new();
+    let (mut count, mut oracle_checked, mut reruns) = (0, 0, 0);
     let mut files: Vec<_> = std::fs::read_dir(dir.join("cases"))
         .unwrap()
         .map(|e| e.unwrap().path())
@@ -98,24 +200,76 @@ fn cases() {
     for file in files {
         let text = std::fs::read_to_string(&file).unwrap();
         let cases = parse(&text);
-        let results: Vec<String> = cases.iter().map(|c| run(&engine, &c.query)).collect();
-        for (c, r) in cases.iter().zip(&results) {
+        let mut results = Vec::new();
+        for c in &cases {
+            let Some(path) = locate(c.input.as_deref()) else {
+                unavailable.push(format!("{}: {}", file.display(), c.query));
+                results.push(c.expected.clone());
+                continue;
+            };
             count += 1;
-            if r.trim_end() != c.expected {
-                failures.push(format!(
-                    "{}:\n{}\n--- expected\n{}\n--- got\n{}",
+            let r = run(engines.get(&path, 2), &c.query);
+            let fail = |what: &str, got: &str| {
+                format!(
+                    "{} ({what}):\n{}\n--- expected\n{}\n--- got\n{}",
                     file.display(),
                     c.query,
                     c.expected,
-                    r.trim_end()
-                ));
+                    got.trim_end()
+                )
+            };
+            if r.trim_end() != c.expected {
+                failures.push(fail("engine", &r));
+            } else if order_sensitive(&c.query) {
+                'threads: for threads in [1, 3, 8] {
+                    for _ in 0..2 {
+                        reruns += 1;
+                        let again = run(engines.get(&path, threads), &c.query);
+                        if again != r {
+                            failures.push(fail(&format!("rerun with {threads} threads"), &again));
+                            break 'threads;
+                        }
+                    }
+                }
             }
+            if let Some(name) = &c.oracle {
+                oracle_checked += 1;
+                let records = raw
+                    .entry(path.clone())
+                    .or_insert_with(|| common::raw_input(&path));
+                match (oracles::compute(name, records), expected_rows(&c.expected)) {
+                    (None, _) => failures.push(fail("oracle", &format!("no oracle `{name}`"))),
+                    (_, Err(e)) => failures.push(fail("oracle", &e)),
+                    (Some(truth), Ok(want)) => {
+                        let agree = truth.len() == want.len()
+                            && truth.iter().zip(&want).all(|(a, b)| same(a, b));
+                        if !agree {
+                            let got: Vec<String> = truth.iter().map(Value::to_string).collect();
+                            failures.push(fail(
+                                &format!("oracle `{name}` computed from the raw records"),
+                                &got.join("\n"),
+                            ));
+                        }
+                    }
+                }
+            }
+            results.push(r);
         }
         if update {
             std::fs::write(&file, render(&cases, &results)).unwrap();
         }
     }
     assert!(count > 0, "no cases found");
+    if !unavailable.is_empty() {
+        eprintln!(
+            "{} cases not run: their input is in ../shared, which is not beside this checkout:\n  {}",
+            unavailable.len(),
+            unavailable.join("\n  ")
+        );
+    }
+    eprintln!(
+        "{count} cases run, {oracle_checked} checked against an oracle, {reruns} order-sensitive reruns"
+    );
     if !update {
         assert!(
             failures.is_empty(),

@@ -138,3 +138,66 @@ pub fn window_ids(records: &[Value]) -> std::collections::HashMap<String, String
     }
     out
 }
+
+/// Load `path` for an engine with `threads` worker threads.
+pub fn engine_with_threads(path: &Path, threads: usize) -> Engine {
+    let found = discover(&[path.to_str().unwrap()]).unwrap();
+    let data = load(&found, &LoadOptions::default(), None).unwrap();
+    Engine::new(data, threads).unwrap()
+}
+
+/// The records of one file as serde_json reads them: `{"Records": […]}`, a JSON array, one
+/// record, or one record per line (NDJSON); gzip or not. Digest files hold none.
+pub fn raw_file(p: &Path) -> Vec<Value> {
+    let bytes = std::fs::read(p).unwrap();
+    let text = if bytes.starts_with(&[0x1f, 0x8b]) {
+        let mut s = String::new();
+        flate2::read::MultiGzDecoder::new(&bytes[..])
+            .read_to_string(&mut s)
+            .unwrap();
+        s
+    } else {
+        String::from_utf8(bytes).unwrap()
+    };
+    match serde_json::from_str::<Value>(&text) {
+        Ok(Value::Object(mut m)) => match m.remove("Records") {
+            Some(Value::Array(recs)) => recs,
+            Some(_) => panic!("{}: Records is not an array", p.display()),
+            // One record; anything else (a digest file) holds no events.
+            None if m.contains_key("eventTime") => vec![Value::Object(m)],
+            None => Vec::new(),
+        },
+        Ok(Value::Array(recs)) => recs,
+        Ok(_) => panic!("{}: not a CloudTrail file", p.display()),
+        Err(_) => text
+            .lines()
+            .filter(|l| !l.trim().is_empty())
+            .map(|l| serde_json::from_str(l).unwrap())
+            .collect(),
+    }
+}
+
+/// Every record of a file or a folder (recursively; `.json`, `.json.gz`, `.ndjson`,
+/// `.jsonl` files), read with serde_json alone.
+pub fn raw_input(path: &Path) -> Vec<Value> {
+    if path.is_file() {
+        return raw_file(path);
+    }
+    let mut files = Vec::new();
+    let mut stack = vec![path.to_path_buf()];
+    while let Some(d) = stack.pop() {
+        for e in std::fs::read_dir(&d).unwrap() {
+            let p = e.unwrap().path();
+            if p.is_dir() {
+                stack.push(p);
+            } else if [".json", ".json.gz", ".ndjson", ".jsonl"]
+                .iter()
+                .any(|x| p.to_string_lossy().ends_with(x))
+            {
+                files.push(p);
+            }
+        }
+    }
+    files.sort();
+    files.iter().flat_map(|f| raw_file(f)).collect()
+}
