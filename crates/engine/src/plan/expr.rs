@@ -55,6 +55,23 @@ impl Planner<'_> {
                 let x = self.expr(st, x)?;
                 Expr::Negative(Box::new(self.numeric(st, x)))
             }
+            // `x == null` / `x != null` test for null (a comparison with null is null,
+            // never true, which would make every `if(x == null, …)` take its else).
+            ExprKind::Binary(op @ (BinOp::Eq | BinOp::Ne), l, r)
+                if matches!(l.kind, ExprKind::Null) || matches!(r.kind, ExprKind::Null) =>
+            {
+                let other = if matches!(l.kind, ExprKind::Null) {
+                    r
+                } else {
+                    l
+                };
+                let x = self.expr(st, other)?;
+                if *op == BinOp::Eq {
+                    x.is_null()
+                } else {
+                    x.is_not_null()
+                }
+            }
             ExprKind::Binary(op, l, r) => {
                 let (l, r) = (self.expr(st, l)?, self.expr(st, r)?);
                 let (lt, rt) = (self.type_of(st, &l), self.type_of(st, &r));
@@ -141,6 +158,8 @@ impl Planner<'_> {
                             d,
                         ])
                     }
+                    Func::IsNull => next().is_null(),
+                    Func::IsNotNull => next().is_not_null(),
                     Func::Contains => {
                         let (s, t) = (next(), next());
                         f::strpos(

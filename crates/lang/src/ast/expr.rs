@@ -148,11 +148,15 @@ pub enum Func {
     Round,
     /// `contains(s, t)`: whether `s` holds the substring `t`.
     Contains,
+    /// `isnull(x)`: whether `x` is null (an absent path, a JSON null, a failed cast).
+    IsNull,
+    /// `isnotnull(x)`: whether `x` has a value.
+    IsNotNull,
 }
 
 impl Func {
     /// Every function, for lookups and suggestions.
-    pub const ALL: [Func; 9] = [
+    pub const ALL: [Func; 11] = [
         Func::If,
         Func::Coalesce,
         Func::Lower,
@@ -162,6 +166,8 @@ impl Func {
         Func::Abs,
         Func::Round,
         Func::Contains,
+        Func::IsNull,
+        Func::IsNotNull,
     ];
 
     /// The canonical (lower-case) name.
@@ -176,6 +182,8 @@ impl Func {
             Func::Abs => "math.abs",
             Func::Round => "math.round",
             Func::Contains => "contains",
+            Func::IsNull => "isnull",
+            Func::IsNotNull => "isnotnull",
         }
     }
 
@@ -191,7 +199,9 @@ impl Func {
         match self {
             Func::If => (3, Some(3)),
             Func::Coalesce | Func::Concat => (1, None),
-            Func::Lower | Func::Upper | Func::Len | Func::Abs => (1, Some(1)),
+            Func::Lower | Func::Upper | Func::Len | Func::Abs | Func::IsNull | Func::IsNotNull => {
+                (1, Some(1))
+            }
             Func::Round => (1, Some(2)),
             Func::Contains => (2, Some(2)),
         }

@@ -292,9 +292,17 @@ pub(super) fn is_row_filter(f: &Filter) -> bool {
         FilterKind::Not(inner) => is_row_filter(inner),
         FilterKind::Field(field) => match (&field.value, field.op.is_range()) {
             (FieldValue::Value(v), true) => v.quote != Quote::Bare || v.as_number().is_some(),
+            // `where x = null` / `where x != null` are null tests: read as an expression.
+            (FieldValue::Value(v), false) => !is_bare_null(v),
+            (FieldValue::List(l), _) => !l.values.iter().any(is_bare_null),
             _ => true,
         },
     }
+}
+
+/// A bare `null` (any case): in `where` it means the null value, not the word.
+fn is_bare_null(v: &crate::ast::Value) -> bool {
+    v.quote == Quote::Bare && v.literal().is_some_and(|t| t.eq_ignore_ascii_case("null"))
 }
 
 /// One item as itself, several as an `And`/`Or` node spanning them.
