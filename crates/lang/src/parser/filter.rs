@@ -152,6 +152,9 @@ impl<'a> Parser<'a> {
         if self.peek() == Some('`') {
             let path = self.column(PathMode::Filter)?;
             self.skip_ws();
+            if let Some(f) = self.in_list(&path, start)? {
+                return Ok(f);
+            }
             return match self.op()? {
                 Some(op) => self.field(path, op, start),
                 None => Err(ParseError::new(
@@ -168,6 +171,9 @@ impl<'a> Parser<'a> {
             self.skip_ws();
             if let Some(op) = self.op()? {
                 return self.field(path, op, start);
+            }
+            if let Some(f) = self.in_list(&path, start)? {
+                return Ok(f);
             }
         }
         self.pos = start;
@@ -187,6 +193,32 @@ impl<'a> Parser<'a> {
             span: v.span,
             kind: FilterKind::Text(v),
         })
+    }
+
+    /// `col IN (a b)` or `col in (a, b)` (Splunk's spelling): the list form `col=(a b)`.
+    /// Only a `(` after `in` makes it a list; otherwise nothing is consumed.
+    fn in_list(&mut self, path: &crate::ast::ColumnPath, start: usize) -> PResult<Option<Filter>> {
+        let save = self.pos;
+        if !self.peek_keyword("in") {
+            return Ok(None);
+        }
+        self.pos += 2;
+        self.skip_ws();
+        if self.peek() != Some('(') {
+            self.pos = save;
+            return Ok(None);
+        }
+        let value = self.value_group_with_commas(true)?;
+        let span = Span::new(start, self.pos);
+        Ok(Some(Filter {
+            kind: FilterKind::Field(FieldFilter {
+                path: path.clone(),
+                op: Op::Eq,
+                value,
+                span,
+            }),
+            span,
+        }))
     }
 
     /// The operator after a column, if one is at the cursor.

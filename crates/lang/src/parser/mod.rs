@@ -29,6 +29,9 @@ pub(crate) type PResult<T> = Result<T, ParseError>;
 
 /// Parses a whole query.
 pub fn parse_query(text: &str) -> Result<Query, Diagnostics> {
+    // Comments become spaces of the same byte length: every span still points into `text`.
+    let blanked = blank_comments(text);
+    let text: &str = &blanked;
     let pieces = split_pipes(text);
     let mut errors = Vec::new();
     let (first_start, first_end) = pieces[0];
@@ -72,6 +75,50 @@ pub fn parse_query(text: &str) -> Result<Query, Diagnostics> {
     }
 }
 
+/// `text` with every comment replaced by spaces (byte for byte, so offsets are kept).
+/// A comment is `#` to the end of the line, outside `"…"`, `'…'` and backticks and not
+/// escaped as `\#`: a `#` inside a quoted value or a backticked name is text.
+pub(crate) fn blank_comments(text: &str) -> std::borrow::Cow<'_, str> {
+    if !text.contains('#') {
+        return std::borrow::Cow::Borrowed(text);
+    }
+    let mut out = String::with_capacity(text.len());
+    let mut quote: Option<char> = None;
+    let mut comment = false;
+    let mut chars = text.chars();
+    while let Some(c) = chars.next() {
+        if comment {
+            if c == '\n' {
+                comment = false;
+                out.push(c);
+            } else {
+                out.extend(std::iter::repeat_n(' ', c.len_utf8()));
+            }
+            continue;
+        }
+        match (quote, c) {
+            (_, '\\') => {
+                out.push(c);
+                if let Some(next) = chars.next() {
+                    out.push(next);
+                }
+                continue;
+            }
+            (Some(q), c) if c == q => quote = None,
+            (Some(_), _) => {}
+            (None, '"' | '\'' | '`') => quote = Some(c),
+            (None, '#') => {
+                comment = true;
+                out.push(' ');
+                continue;
+            }
+            (None, _) => {}
+        }
+        out.push(c);
+    }
+    std::borrow::Cow::Owned(out)
+}
+
 /// Byte ranges of the `|`-separated pieces of `text` (at least one). A `|` inside
 /// `"…"`, `'…'` or backticks, or escaped as `\|`, does not separate.
 fn split_pipes(text: &str) -> Vec<(usize, usize)> {
@@ -104,6 +151,8 @@ pub(crate) struct Parser<'a> {
     pos: usize,
     end: usize,
     depth: usize,
+    /// Inside `col IN (…)`: `,` separates values.
+    commas: bool,
 }
 
 impl<'a> Parser<'a> {
@@ -113,6 +162,7 @@ impl<'a> Parser<'a> {
             pos: start,
             end,
             depth: 0,
+            commas: false,
         }
     }
 

@@ -99,6 +99,18 @@ impl<'a> Parser<'a> {
     /// `( … )` after `col:` or `col=`: a plain space-separated list (any of) or a
     /// group with explicit `and`/`or`/`not` and nested parentheses.
     pub(super) fn value_group(&mut self) -> PResult<FieldValue> {
+        self.value_group_with_commas(false)
+    }
+
+    /// A value group; with `commas`, `,` also separates values (`col IN (a, b)`).
+    pub(super) fn value_group_with_commas(&mut self, commas: bool) -> PResult<FieldValue> {
+        let saved = std::mem::replace(&mut self.commas, commas);
+        let out = self.value_group_inner();
+        self.commas = saved;
+        out
+    }
+
+    fn value_group_inner(&mut self) -> PResult<FieldValue> {
         let open = self.pos;
         self.eat('(');
         self.skip_ws();
@@ -145,6 +157,9 @@ impl<'a> Parser<'a> {
             self.skip_ws();
             if self.eat_keyword("or") {
                 *explicit = true;
+                self.skip_ws();
+                items.push(self.group_and(explicit)?);
+            } else if self.commas && self.eat(',') {
                 self.skip_ws();
                 items.push(self.group_and(explicit)?);
             } else if self.starts_group_term() {
