@@ -1,6 +1,7 @@
 //! Value matchers: what one filter value means against one column value (LANGUAGE.md §2).
 //!
-//! - bare and `'single'` values under `:` match a token sequence, ASCII case-insensitively;
+//! - bare and `'single'` values under `:` match a token sequence (tokens are runs of Unicode
+//!   letters, digits and `_`), ASCII case-insensitively;
 //! - `"double"` values under `:` are case-sensitive substrings;
 //! - `=` compares the whole value (case-insensitive unless `"…"`), and a bare number also
 //!   equals the same number written differently (`1024` = `1024.0`);
@@ -11,11 +12,17 @@ use memchr::memmem;
 use regex::bytes::{Regex, RegexBuilder};
 use trailhunt_lang::ast::{Op, Quote, Value, ValuePart};
 
-/// Characters of a token.
+/// Characters of a token: Unicode letters and digits, and `_` (LANGUAGE.md §2 says ASCII
+/// runs; `grammar/README.md` records why non-ASCII letters count too).
 #[inline]
-fn is_token_byte(b: u8) -> bool {
-    b.is_ascii_alphanumeric() || b == b'_'
+pub fn is_token_char(c: char) -> bool {
+    c.is_alphanumeric() || c == '_'
 }
+
+/// One character that is not a token character (`char::is_alphanumeric` is exactly
+/// `Alphabetic` or `Numeric`), case folding off; the rest of a pattern is ASCII
+/// case-insensitive.
+const SEP: &str = r"(?u-i:[^\p{Alphabetic}\p{N}_])";
 
 /// How one value is tested.
 #[derive(Debug)]
@@ -205,51 +212,38 @@ fn token_pattern(parts: &[ValuePart], boundaries: bool) -> Option<String> {
                 any = true;
             }
             ValuePart::Text(t) => {
-                let bytes = t.as_bytes();
                 // Separators at the value's edges (not next to a wildcard) carry no meaning.
-                let mut start = 0;
-                let mut end = bytes.len();
+                let mut slice = t.as_str();
                 if i == 0 {
-                    while start < end && !is_token_byte(bytes[start]) {
-                        start += 1;
-                    }
+                    slice = slice.trim_start_matches(|c: char| !is_token_char(c));
                 }
                 if i + 1 == n {
-                    while end > start && !is_token_byte(bytes[end - 1]) {
-                        end -= 1;
-                    }
+                    slice = slice.trim_end_matches(|c: char| !is_token_char(c));
                 }
-                let slice = &t[start..end];
                 if slice.is_empty() {
                     continue;
                 }
-                if boundaries && i == 0 && is_token_byte(slice.as_bytes()[0]) {
-                    out.push_str(r"\b");
+                // A token starts where the text does or after a non-token character
+                // (a Unicode-aware `\b`, which the regex DFA could not run).
+                if boundaries && i == 0 && slice.starts_with(is_token_char) {
+                    out.push_str(&format!(r"(?:\A|{SEP})"));
                 }
                 let mut in_sep = false;
+                let mut buf = [0u8; 4];
                 for c in slice.chars() {
-                    if c.is_ascii() && is_token_byte(c as u8) {
+                    if is_token_char(c) {
                         in_sep = false;
-                        out.push(c);
+                        // Non-ASCII letters are compared exactly: case-insensitivity is ASCII's.
+                        out.push_str(&regex::escape(c.encode_utf8(&mut buf)));
                         any = true;
-                    } else if c.is_ascii() {
-                        if !in_sep {
-                            out.push_str(r"[^0-9A-Za-z_]+");
-                            in_sep = true;
-                        }
-                    } else {
-                        // Non-ASCII text is matched literally (it is neither token nor
-                        // separator in the ASCII token model).
-                        in_sep = false;
-                        out.push_str(&regex::escape(&c.to_string()));
-                        any = true;
+                    } else if !in_sep {
+                        out.push_str(SEP);
+                        out.push('+');
+                        in_sep = true;
                     }
                 }
-                if boundaries
-                    && i + 1 == n
-                    && slice.as_bytes().last().is_some_and(|b| is_token_byte(*b))
-                {
-                    out.push_str(r"\b");
+                if boundaries && i + 1 == n && slice.ends_with(is_token_char) {
+                    out.push_str(&format!(r"(?:{SEP}|\z)"));
                 }
             }
         }
@@ -302,6 +296,35 @@ mod tests {
         assert!(!ip.is_match("xs3.amazonaws.com"));
         assert!(m(": 'two words'").is_match("two, words!"));
         assert!(matches!(m(": '--'"), Matcher::Never));
+    }
+
+    #[test]
+    fn unicode_letters_are_token_characters() {
+        let k = m(": 안녕하세요");
+        assert!(k.is_match("안녕하세요 고객님,"));
+        assert!(k.is_match("(안녕하세요)"));
+        assert!(
+            !k.is_match("안녕하세요고객님"),
+            "a piece of a token is no token"
+        );
+        assert!(!m(": 안녕").is_match("안녕하세요 고객님"));
+        let cafe = m(": café");
+        assert!(cafe.is_match("un CAFé noir"), "ASCII letters fold");
+        assert!(!cafe.is_match("un CAFÉ noir"), "others do not");
+        assert!(!cafe.is_match("cafés"));
+        assert!(!m(": admin").is_match("éadmin"), "é continues the token");
+        assert!(m(": admin").is_match("é admin"));
+        assert!(
+            m(": user-admin").is_match("user\u{2014}admin"),
+            "a dash is a separator"
+        );
+        assert!(m(": 'x 안녕*'").is_match("x 안녕하세요"));
+        // The prefilter every accepted value contains builds as the UDF builds it.
+        for q in [": 안녕하세요", ": user-admin", ": café*"] {
+            let pre = m(q).prefilter().unwrap();
+            let re = RegexBuilder::new(&pre).unicode(false).build().unwrap();
+            assert!(re.is_match("user-admin café 안녕하세요".as_bytes()), "{q}");
+        }
     }
 
     #[test]

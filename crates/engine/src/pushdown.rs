@@ -157,8 +157,10 @@ pub fn hints(query: &Query) -> LoadHints {
 
 /// Literals every event matching `f` contains in its JSON text: from the terms of its
 /// top-level conjunction that are free text or `:`/`=` tests of a data path against one
-/// value. Tokens of ASCII letters, digits and `_` are written verbatim by every JSON
-/// writer (short of `\u` escapes, which the loader checks for).
+/// value. Tokens (Unicode letters, digits and `_`, as the matcher reads them) are written
+/// verbatim by every JSON writer short of `\u` escapes, and the loader never skips a file
+/// holding one. ASCII letters are compared case-insensitively, others exactly, as the
+/// matcher does.
 fn required_text(f: &Filter) -> Vec<String> {
     let terms: Vec<&Filter> = match &f.kind {
         FilterKind::And(v) => v.iter().collect(),
@@ -188,7 +190,7 @@ fn required_text(f: &Filter) -> Vec<String> {
                 continue;
             };
             out.extend(
-                text.split(|c: char| !(c.is_ascii_alphanumeric() || c == '_'))
+                text.split(|c: char| !crate::matcher::is_token_char(c))
                     .filter(|t| t.len() >= 3)
                     .map(str::to_string),
             );
@@ -225,6 +227,9 @@ mod tests {
         assert!(h("* | groupbycount window_id").needs_windows);
         let r = h("* | rename userIdentity.userName as u | stats count() by u");
         assert!(!r.needs_nested);
+        // Non-ASCII letters are token characters, as the matcher reads them.
+        assert_eq!(h("안녕하세요 | count").required_text, vec!["안녕하세요"]);
+        assert_eq!(h("café-crème | count").required_text, vec!["café", "crème"]);
         // Alternatives, negations, numbers and derived columns require nothing.
         assert!(h("a or b | count").required_text.is_empty());
         assert!(h("not abc | count").required_text.is_empty());
