@@ -122,9 +122,20 @@ pub struct DetectArgs {
 pub fn detect(input: &InputArgs, rule_args: &RuleArgs, sample: usize) -> Result<(Vec<Hit>, bool)> {
     let rules = rule_args.load()?;
     let data = input.load()?;
-    let mut engine = Engine::new(data, input.threads)?;
-    // Rules run over data that may lack what they look for: such columns match nothing.
-    engine.set_lenient_columns(true);
+    let engine = Engine::new(data, input.threads)?;
+    // A rule's path the data lacks matches nothing: warn, as `query` does.
+    for rule in &rules {
+        if let Ok(warnings) = engine.check(&rule.query_text)
+            && !warnings.is_empty()
+        {
+            let path = rule.path.display();
+            eprintln!("in rule `{}` ({path}):", rule.name);
+            eprint!(
+                "{}",
+                trailhunt_engine::render_warnings(&rule.query_text, &warnings)
+            );
+        }
+    }
     let detector = Detector::new(
         &engine,
         DetectOptions {

@@ -151,6 +151,8 @@ pub fn run_text(
             return Ok(ExitCode::from(2));
         }
     };
+    // Paths no event has matched nothing: say so on stderr, stdout stays the results.
+    eprint!("{}", trailhunt_engine::render_warnings(text, &out.warnings));
     let stdout = std::io::stdout();
     let terminal = stdout.is_terminal();
     let format = format.map(Format::from).unwrap_or(if terminal {

@@ -8,8 +8,8 @@ use anyhow::{Result, bail};
 use clap::{Args, Subcommand};
 use trailhunt_cloudtrail::{LoadOptions, discover, load};
 use trailhunt_engine::Engine;
-use trailhunt_hunt::{EngineRunner, planner_check};
-use trailhunt_rules::{Level, Rule, RuleProblem, lint, load_rules, run_tests};
+use trailhunt_hunt::{EngineRunner, planner_check, planner_check_any, tests_engine};
+use trailhunt_rules::{Rule, RuleProblem, lint, load_rules, run_tests};
 
 use crate::detect_cmd::default_dir;
 
@@ -115,18 +115,16 @@ fn lint_cmd(dir: Option<PathBuf>, data: Vec<String>) -> Result<ExitCode> {
         Some(Engine::new(loaded, 0)?)
     };
     for rule in &rules {
-        let check = |q: &str| match &engine {
-            Some(e) => planner_check(e, q),
-            None => Ok(()),
+        let own = engine.as_ref().and_then(|_| tests_engine(rule));
+        let check = |q: &str| match (&engine, &own) {
+            (Some(e), Some(o)) => planner_check_any(&[e, o], q),
+            (Some(e), None) => planner_check(e, q),
+            _ => Ok(()),
         };
-        // A column the sample data lacks may well be in the data the rule will see.
-        problems.extend(lint(rule, Some(&check)).into_iter().map(|mut p| {
-            if p.is_error() && p.message.contains("no event has it") {
-                p.level = Level::Warning;
-                p.message.push_str(" (in the sample data)");
-            }
-            p
-        }));
+        // A path that is neither a CloudTrail field nor in the data (the sample, or the
+        // rule's own test records) is an error: most likely a typo, and the planner
+        // check says so, with a "did you mean" when a known path is close.
+        problems.extend(lint(rule, Some(&check)));
     }
     let mut out = std::io::stdout().lock();
     for p in &problems {

@@ -103,6 +103,15 @@ pub struct Output {
     pub schema: SchemaRef,
     /// Planning and execution time.
     pub elapsed: Duration,
+    /// What the query named that no event has (each matched nothing or was null): show
+    /// them to the person who wrote it, e.g. with [`render_warnings`].
+    pub warnings: Vec<ParseError>,
+}
+
+/// Render warnings against the query text they point into, like errors but headed
+/// `warning:`.
+pub fn render_warnings(text: &str, warnings: &[ParseError]) -> String {
+    trailhunt_lang::render_warnings(text, warnings)
 }
 
 impl Output {
@@ -119,7 +128,6 @@ pub struct Engine {
     layout: TypedLayout,
     report: LoadReport,
     runtime: tokio::runtime::Runtime,
-    lenient: bool,
     paths: resolve::PathIndex,
 }
 
@@ -172,7 +180,6 @@ impl Engine {
             layout,
             report,
             runtime,
-            lenient: false,
         })
     }
 
@@ -217,30 +224,43 @@ impl Engine {
         Ok(b)
     }
 
-    /// Let paths no event has match nothing instead of failing the query (detection
-    /// rules run over data that may lack what they look for). Off by default: for a
-    /// person at a prompt, an unknown column is most likely a typo.
-    pub fn set_lenient_columns(&mut self, lenient: bool) {
-        self.lenient = lenient;
+    /// Plan a parsed query. A path no event has matches nothing (or is null); see
+    /// [`Engine::plan_with_warnings`] for the warnings that say so.
+    pub fn plan(&self, query: &Query, range: TimeRange) -> Result<LogicalPlan, EngineError> {
+        self.plan_with_warnings(query, range).map(|(p, _)| p)
     }
 
-    /// Plan a parsed query.
-    pub fn plan(&self, query: &Query, range: TimeRange) -> Result<LogicalPlan, EngineError> {
-        let planner = Planner::new(&self.catalog, &self.layout, &self.paths).lenient(self.lenient);
+    /// Plan a parsed query, with a warning for each path no event has (after an
+    /// aggregation an unknown name is still an error: the columns are known exactly).
+    pub fn plan_with_warnings(
+        &self,
+        query: &Query,
+        range: TimeRange,
+    ) -> Result<(LogicalPlan, Vec<ParseError>), EngineError> {
+        let planner = Planner::new(&self.catalog, &self.layout, &self.paths);
         let scan = self.scan(range, query.span)?;
-        Ok(planner.plan(query, scan)?)
+        let plan = planner.plan(query, scan)?;
+        Ok((plan, planner.take_warnings()))
+    }
+
+    /// Parse and plan `text` without running it: its warnings, or why it cannot run.
+    pub fn check(&self, text: &str) -> Result<Vec<ParseError>, EngineError> {
+        let query = trailhunt_lang::parse_query(text).map_err(EngineError::Query)?;
+        self.plan_with_warnings(&query, TimeRange::default())
+            .map(|(_, w)| w)
     }
 
     /// Parse, plan and run `text`.
     pub fn run(&self, text: &str, range: TimeRange) -> Result<Output, EngineError> {
         let start = Instant::now();
         let query = trailhunt_lang::parse_query(text).map_err(EngineError::Query)?;
-        let plan = self.plan(&query, range)?;
+        let (plan, warnings) = self.plan_with_warnings(&query, range)?;
         let (batches, schema) = self.execute(plan)?;
         Ok(Output {
             batches,
             schema,
             elapsed: start.elapsed(),
+            warnings,
         })
     }
 
@@ -254,7 +274,7 @@ impl Engine {
     ) -> Result<Option<Output>, EngineError> {
         let start = Instant::now();
         let query = trailhunt_lang::parse_query(text).map_err(EngineError::Query)?;
-        let plan = self.plan(&query, range)?;
+        let (plan, warnings) = self.plan_with_warnings(&query, range)?;
         let df = DataFrame::new(self.ctx.state(), plan);
         let schema: SchemaRef = Arc::new(df.schema().as_arrow().clone());
         let batches = self.runtime.block_on(async {
@@ -269,6 +289,7 @@ impl Engine {
                 batches: b.map_err(|e| EngineError::Exec(e.to_string()))?,
                 schema,
                 elapsed: start.elapsed(),
+                warnings,
             })),
         }
     }
@@ -302,5 +323,64 @@ impl Engine {
             optimized.display_indent(),
             displayable(physical.as_ref()).indent(true)
         ))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use trailhunt_cloudtrail::{LoadOptions, discover, load};
+
+    fn engine() -> (tempfile::TempDir, Engine) {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::write(
+            dir.path().join("x.json"),
+            r#"{"Records":[
+              {"eventTime":"2024-03-01T00:00:00Z","eventName":"GetObject","eventSource":"s3.amazonaws.com",
+               "requestParameters":{"bucketName":"reports"}},
+              {"eventTime":"2024-03-01T00:01:00Z","eventName":"PutObject","eventSource":"s3.amazonaws.com",
+               "errorCode":"AccessDenied","requestParameters":{"bucketName":"reports"}}]}"#,
+        )
+        .unwrap();
+        let found = discover(&[dir.path().to_str().unwrap()]).unwrap();
+        let data = load(&found, &LoadOptions::default(), None).unwrap();
+        (dir, Engine::new(data, 1).unwrap())
+    }
+
+    #[test]
+    fn a_path_no_event_has_is_a_warning_once_with_a_suggestion() {
+        let (_d, e) = engine();
+        let q = "requestParameters.bucketNam: reports or not requestParameters.bucketNam: * \
+                 | eval x = nosuch | table eventName, x";
+        let out = e.run(q, TimeRange::default()).unwrap();
+        assert_eq!(out.rows(), 2);
+        assert_eq!(out.warnings.len(), 2, "{:?}", out.warnings);
+        let w = &out.warnings[0];
+        assert_eq!(
+            w.message,
+            "no event has `requestParameters.bucketNam`: a test on it matches nothing"
+        );
+        assert_eq!(
+            w.help.as_deref(),
+            Some("did you mean `requestParameters.bucketName`?")
+        );
+        assert_eq!(&q[w.span.start..w.span.end], "requestParameters.bucketNam");
+        assert_eq!(
+            out.warnings[1].message,
+            "no event has `nosuch`: its value is null in every row"
+        );
+        let text = render_warnings(q, &out.warnings);
+        assert!(text.starts_with("warning: no event has"), "{text}");
+        // Fields CloudTrail defines are never warned about: data may lack them.
+        let out = e
+            .run("errorMessage: x | count", TimeRange::default())
+            .unwrap();
+        assert!(out.warnings.is_empty(), "{:?}", out.warnings);
+        assert!(e.check("eventName=GetObject").unwrap().is_empty());
+        // After an aggregation the columns are known: still an error.
+        assert!(
+            e.check("* | stats count() by eventName | where nope > 1")
+                .is_err()
+        );
     }
 }

@@ -45,6 +45,6 @@ pub use detect::{DetectOptions, Detector, RuleRun};
 pub use error::HuntError;
 pub use hit::{EntityHit, Hit, TagRef};
 pub use report::{EntityReport, RuleSeen, TacticSeen, TimelineItem, hunt, severity_weight};
-pub use runner::{EngineRunner, planner_check};
+pub use runner::{EngineRunner, planner_check, planner_check_any, tests_engine};
 pub use schedule::{DEFAULT_RUN_FREQUENCY_S, DEFAULT_TIME_RANGE_S, Schedule};
 pub use sigma::{SigmaRefusal, load_sigma_rules};

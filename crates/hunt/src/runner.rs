@@ -50,9 +50,7 @@ impl EngineRunner {
                 .unwrap_or_default();
             return Err(format!("the test data did not load cleanly: {why}"));
         }
-        let mut engine = Engine::new(data, self.threads.max(1)).map_err(|e| e.to_string())?;
-        engine.set_lenient_columns(true);
-        Ok(engine)
+        Engine::new(data, self.threads.max(1)).map_err(|e| e.to_string())
     }
 }
 
@@ -73,14 +71,53 @@ impl QueryRunner for EngineRunner {
 }
 
 /// Plans `query` against `engine`'s data: the planner hook of
-/// [`trailhunt_rules::lint`]. Unknown columns are errors here, so the result
-/// depends on the data: lint against data that looks like what the rules will see.
+/// [`trailhunt_rules::lint`]. A path that is neither a field CloudTrail defines nor in
+/// the data is an error here (a query only warns about it), so the result depends on
+/// the data: lint against data that looks like what the rules will see.
 pub fn planner_check(engine: &Engine, query: &str) -> Result<(), String> {
+    planner_check_any(&[engine], query)
+}
+
+/// Like [`planner_check`] over several data sets (e.g. the sample data and a rule's own
+/// test records): a path is an error only when none of them has it.
+pub fn planner_check_any(engines: &[&Engine], query: &str) -> Result<(), String> {
     let parsed = trailhunt_lang::parse_query(query).map_err(|d| d.to_string())?;
-    engine
-        .plan(&parsed, TimeRange::default())
-        .map(|_| ())
-        .map_err(|e| e.to_string().replace('\n', " "))
+    let mut absent: Option<Vec<trailhunt_lang::ParseError>> = None;
+    for engine in engines {
+        let (_, warnings) = engine
+            .plan_with_warnings(&parsed, TimeRange::default())
+            .map_err(|e| e.to_string().replace('\n', " "))?;
+        absent = Some(match absent {
+            None => warnings,
+            // Keep the paths every data set lacks (the same text of the query).
+            Some(before) => before
+                .into_iter()
+                .filter(|w| warnings.iter().any(|x| x.span == w.span))
+                .collect(),
+        });
+    }
+    match absent.unwrap_or_default().first() {
+        None => Ok(()),
+        Some(w) => Err(w.to_string().replace('\n', " ")),
+    }
+}
+
+/// An engine over a rule's test records (`dataset_inline` of every test), if it has
+/// any that load: the paths a rule's author wrote tests for are known paths.
+pub fn tests_engine(rule: &trailhunt_rules::Rule) -> Option<Engine> {
+    let ndjson: String = rule
+        .tests
+        .iter()
+        .map(|t| t.dataset_inline.trim())
+        .filter(|t| !t.is_empty())
+        .collect::<Vec<_>>()
+        .join("\n");
+    if ndjson.is_empty() {
+        return None;
+    }
+    let source = Discovered::memory("dataset_inline", ndjson.into_bytes());
+    let data = load(&source, &LoadOptions::default(), None).ok()?;
+    Engine::new(data, 1).ok()
 }
 
 #[cfg(test)]

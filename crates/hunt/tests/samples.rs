@@ -33,8 +33,7 @@ fn detect_with(path: &Path, rules: &[Rule]) -> Vec<Hit> {
     let start = Instant::now();
     let paths = [path.display().to_string()];
     let found = discover(&paths).unwrap();
-    let mut engine = Engine::new(load(&found, &LoadOptions::default(), None).unwrap(), 0).unwrap();
-    engine.set_lenient_columns(true);
+    let engine = Engine::new(load(&found, &LoadOptions::default(), None).unwrap(), 0).unwrap();
     let detector = Detector::new(&engine, DetectOptions::default()).unwrap();
     let (hits, errors) = detector.evaluate_all(rules);
     assert!(errors.is_empty(), "{errors:#?}");

@@ -102,7 +102,19 @@ pub fn render(text: &str, diags: &Diagnostics) -> String {
         if i > 0 {
             out.push('\n');
         }
-        render_one(text, e, &mut out);
+        render_one(text, e, "error", &mut out);
+    }
+    out
+}
+
+/// Renders warnings like errors (carets under the text, help), each headed `warning:`.
+pub fn render_warnings(text: &str, warnings: &[ParseError]) -> String {
+    let mut out = String::new();
+    for (i, e) in warnings.iter().enumerate() {
+        if i > 0 {
+            out.push('\n');
+        }
+        render_one(text, e, "warning", &mut out);
     }
     out
 }
@@ -116,7 +128,7 @@ fn clamp(text: &str, at: usize) -> usize {
     at
 }
 
-fn render_one(text: &str, e: &ParseError, out: &mut String) {
+fn render_one(text: &str, e: &ParseError, label: &str, out: &mut String) {
     let start = clamp(text, e.span.start);
     let end = clamp(text, e.span.end.max(start));
     let line_start = text[..start].rfind('\n').map_or(0, |i| i + 1);
@@ -126,7 +138,7 @@ fn render_one(text: &str, e: &ParseError, out: &mut String) {
     let column = text[line_start..start].chars().count() + 1;
     let _ = writeln!(
         out,
-        "error: {} at line {line_no}, column {column}",
+        "{label}: {} at line {line_no}, column {column}",
         e.message
     );
     let gutter = " ".repeat(line_no.to_string().len());

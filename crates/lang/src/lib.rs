@@ -35,7 +35,7 @@ pub mod suggest;
 mod tree;
 
 pub use ast::Query;
-pub use error::{Diagnostics, ParseError, render};
+pub use error::{Diagnostics, ParseError, render, render_warnings};
 pub use parser::{MAX_DEPTH, parse_query};
 pub use span::Span;
 

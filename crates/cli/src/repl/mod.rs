@@ -232,6 +232,10 @@ impl Session {
             }
             Ok(None) => writeln!(out, "query cancelled")?,
             Ok(Some(o)) => {
+                if !o.warnings.is_empty() {
+                    out.flush()?;
+                    eprint!("{}", trailhunt_engine::render_warnings(text, &o.warnings));
+                }
                 self.print(&o, false, out)?;
                 self.last = Some((text.to_string(), o));
             }

@@ -109,7 +109,17 @@ pub struct Planner<'a> {
     layout: &'a TypedLayout,
     index: &'a PathIndex,
     loaded: HashSet<String>,
-    lenient: bool,
+    /// Paths no event has, met while planning: each is a warning, not an error.
+    warnings: std::cell::RefCell<Vec<(String, ParseError)>>,
+}
+
+/// How a path no event has is used (the warning says what it does to the query).
+#[derive(Clone, Copy)]
+enum Use {
+    /// In a filter: the test matches nothing.
+    Filter,
+    /// As a value (`eval`, `table`, `stats`, `sort`…): it is null in every row.
+    Value,
 }
 
 /// Is `name` a field CloudTrail defines (CLOUDTRAIL.md)? Data that happens to lack one
@@ -140,15 +150,17 @@ impl<'a> Planner<'a> {
             layout,
             index,
             loaded,
-            lenient: false,
+            warnings: Default::default(),
         }
     }
 
-    /// Paths no event has match nothing instead of being errors (for detection rules,
-    /// which run over data that may lack what they look for).
-    pub fn lenient(mut self, lenient: bool) -> Self {
-        self.lenient = lenient;
-        self
+    /// The warnings of the plans built so far (paths no event has), in the order met,
+    /// one per path; the planner's list is emptied.
+    pub fn take_warnings(&self) -> Vec<ParseError> {
+        std::mem::take(&mut *self.warnings.borrow_mut())
+            .into_iter()
+            .map(|(_, w)| w)
+            .collect()
     }
 
     /// Build the plan of `query` on top of `scan` (the events, already time-restricted).
@@ -194,6 +206,23 @@ impl<'a> Planner<'a> {
         self.sorted(st, keys, span)
     }
 
+    /// A path no event has, while rows are events: matches nothing / is null, with a
+    /// warning naming it (and a "did you mean" when a known path is close).
+    fn absent(&self, st: &State, p: &ColumnPath, how: Use) {
+        let name = path_name(p);
+        let mut warnings = self.warnings.borrow_mut();
+        if warnings.iter().any(|(n, _)| *n == name) {
+            return;
+        }
+        let what = match how {
+            Use::Filter => "a test on it matches nothing",
+            Use::Value => "its value is null in every row",
+        };
+        let mut w = self.unknown(st, p);
+        w.message = format!("no event has `{name}`: {what}");
+        warnings.push((name, w));
+    }
+
     fn unknown(&self, st: &State, p: &ColumnPath) -> PlanError {
         let name = path_name(p);
         if st.events {
@@ -236,21 +265,23 @@ impl<'a> Planner<'a> {
         }
     }
 
-    /// Resolve a path in the catalog, or explain why not.
-    fn resolved(&self, st: &State, p: &ColumnPath) -> PResult<Resolved> {
+    /// Resolve a path of the events in the catalog. A path no event has resolves to
+    /// nothing (it matches nothing, its value is null), with a warning unless it is a
+    /// field CloudTrail defines: the data may lack what a query or rule looks for, and
+    /// Splunk and Scanner answer such a search too.
+    fn resolved(&self, st: &State, p: &ColumnPath, how: Use) -> Resolved {
         let mut r = resolve_in(p, self.index, self.layout);
         if r.is_empty() {
             let name = path_name(p);
             if self.is_typed(&name) {
                 r.typed.push(name);
-                return Ok(r);
+                return r;
             }
-            if self.lenient || is_standard_field(&name) {
-                return Ok(r);
+            if !is_standard_field(&name) {
+                self.absent(st, p, how);
             }
-            return Err(self.unknown(st, p));
         }
-        Ok(r)
+        r
     }
 
     /// An expression for the value of column `p` in the current rows.
@@ -263,7 +294,7 @@ impl<'a> Planner<'a> {
             if st.has_column(&name) {
                 return Ok(ident(&name));
             }
-            let r = self.resolved(st, p)?;
+            let r = self.resolved(st, p, Use::Value);
             return Ok(self.get(&name, p, &r));
         }
         if st.has_column(&name) {
@@ -348,7 +379,7 @@ impl<'a> Planner<'a> {
             if st.has_column(&name) && !self.is_typed(&name) {
                 return Ok(plain(ident(&name)));
             }
-            let r = self.resolved(st, p)?;
+            let r = self.resolved(st, p, Use::Filter);
             return Ok(Targets {
                 args: r.typed.iter().map(|t| ident(t)).collect(),
                 kv_ids: Some(r.ids),
