@@ -324,3 +324,195 @@ fn completions_for_each_shell() {
         assert!(stdout(&o).contains("repl"), "{shell}");
     }
 }
+
+#[test]
+fn a_path_no_event_has_warns_on_stderr_and_the_query_runs() {
+    let dir = fixture();
+    // The documented exit status: 0 with rows, 1 without, 2 on an error.
+    let help = run(&["query", "--help"], dir.path());
+    assert!(
+        stdout(&help).contains("Exit status: 0 when rows were returned, 1 when none, 2 on error."),
+        "{}",
+        stdout(&help)
+    );
+
+    let q = "eventName=ConsoleLogin or responseElements.ConsoleLogn=Failure | count";
+    let o = run(&["query", q, "."], dir.path());
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    // stdout holds the results only, as JSON.
+    assert_eq!(stdout(&o), "{\"@q.count\":2}\n");
+    let err = stderr(&o);
+    assert!(
+        err.starts_with(
+            "warning: no event has `responseElements.ConsoleLogn`: a test on it matches nothing at line 1, column 27\n"
+        ),
+        "{err}"
+    );
+    assert!(
+        err.contains("help: did you mean `responseElements.ConsoleLogin`?"),
+        "{err}"
+    );
+
+    // Nothing matches: exit 1, empty stdout, the warning on stderr.
+    let q = "requestParameters.VersioningConfiguration.Status: 'suspended'";
+    let none = run(&["query", q, "."], dir.path());
+    assert_eq!(none.status.code(), Some(1), "{}", stderr(&none));
+    assert_eq!(stdout(&none), "");
+    assert!(
+        stderr(&none).starts_with(
+            "warning: no event has `requestParameters.VersioningConfiguration.Status`"
+        ),
+        "{}",
+        stderr(&none)
+    );
+
+    // `not` of an absent path: every event.
+    let all = run(&["query", "not foo.bar: * | count", "."], dir.path());
+    assert_eq!(all.status.code(), Some(0), "{}", stderr(&all));
+    assert_eq!(stdout(&all), "{\"@q.count\":3}\n");
+    assert!(stderr(&all).contains("no event has `foo.bar`"));
+
+    // After an aggregation an unknown name is still an error.
+    let agg = run(
+        &[
+            "query",
+            "* | stats count() by eventName | where nope > 1",
+            ".",
+        ],
+        dir.path(),
+    );
+    assert_eq!(agg.status.code(), Some(2));
+    assert_eq!(stdout(&agg), "");
+    assert!(
+        stderr(&agg).starts_with("error: unknown column `nope` at this point of the query"),
+        "{}",
+        stderr(&agg)
+    );
+}
+
+#[test]
+fn query_files_may_hold_comments() {
+    let dir = fixture();
+    std::fs::write(
+        dir.path().join("q.thq"),
+        "# Sign-ins that failed, and who tried.\n\
+         eventName=ConsoleLogin   # both outcomes | not a stage\n\
+         responseElements.ConsoleLogin=\"Failure\"\n\
+         # a whole line\n\
+         | table userIdentity.userName # who\n",
+    )
+    .unwrap();
+    let o = run(&["query", "-f", "q.thq", "trail.json"], dir.path());
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    assert_eq!(stdout(&o), "{\"userIdentity.userName\":\"bob\"}\n");
+    assert_eq!(stderr(&o), "");
+
+    // `#` inside quotes and backticks is text, not a comment.
+    std::fs::write(
+        dir.path().join("q2.thq"),
+        "userIdentity.userName=\"bob#1\" or eventName=GetObject # only GetObject exists\n\
+         or `odd#key`: x\n\
+         | count\n",
+    )
+    .unwrap();
+    let o = run(&["query", "-f", "q2.thq", "trail.json"], dir.path());
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    assert_eq!(stdout(&o), "{\"@q.count\":1}\n");
+    assert!(
+        stderr(&o).starts_with("warning: no event has `odd#key`"),
+        "{}",
+        stderr(&o)
+    );
+}
+
+#[test]
+fn a_bare_non_ascii_word_is_a_token_for_the_loader_and_the_matcher() {
+    let dir = tempfile::tempdir().unwrap();
+    let rec = |id: &str, msg: &str| {
+        format!(
+            r#"{{"Records":[{{"eventTime":"2024-03-01T10:00:00Z","eventID":"{id}","eventName":"SendMessage","eventSource":"chat.amazonaws.com","requestParameters":{{"text":"{msg}"}}}}]}}"#
+        )
+    };
+    std::fs::write(
+        dir.path().join("a.json"),
+        rec("a", "안녕하세요 고객님, café"),
+    )
+    .unwrap();
+    std::fs::write(dir.path().join("b.json"), rec("b", "Hello, CAFÉ")).unwrap();
+    let count = |q: &str| {
+        let o = run(&["query", q, "."], dir.path());
+        (o.status.code(), stdout(&o))
+    };
+    // Files without the word are skipped before parsing; the matcher agrees on the rest.
+    let one = (Some(0), "{\"@q.count\":1}\n".to_string());
+    assert_eq!(count("안녕하세요 | count"), one);
+    assert_eq!(count("\"안녕하세요\" | count"), one);
+    assert_eq!(count("requestParameters.text: 안녕하세요 | count"), one);
+    assert_eq!(count("CAFé | count"), one, "ASCII letters fold, é does not");
+    let zero = (Some(0), "{\"@q.count\":0}\n".to_string());
+    assert_eq!(count("안녕 | count"), zero, "a piece of a word is no token");
+}
+
+#[test]
+fn rules_lint_reports_a_path_neither_cloudtrail_nor_in_the_data_as_an_error() {
+    let dir = fixture();
+    let rule = |query: &str| {
+        format!(
+            r#"name: "Sign-in failures"
+description: "Failed console sign-ins."
+enabled: true
+severity: Low
+query_text: |-
+  {query}
+time_range_s: 3600
+run_frequency_s: 300
+tags:
+  - tactics.ta0006.credential_access
+  - techniques.t1110.brute_force
+references:
+  - https://docs.aws.amazon.com/awscloudtrail/latest/userguide/cloudtrail-event-reference-aws-console-sign-in-events.html
+author: test
+tests:
+  - name: "fires on a failure"
+    dataset_inline: |
+      {{"eventTime":"2024-03-01T10:00:00Z","eventSource":"signin.amazonaws.com","eventName":"ConsoleLogin","additionalEventData":{{"MFAUsed":"No"}},"responseElements":{{"ConsoleLogin":"Failure"}}}}
+    expected_detection_result: true
+  - name: "ignores a success"
+    dataset_inline: |
+      {{"eventTime":"2024-03-01T10:00:00Z","eventSource":"signin.amazonaws.com","eventName":"ConsoleLogin","additionalEventData":{{"MFAUsed":"No"}},"responseElements":{{"ConsoleLogin":"Success"}}}}
+    expected_detection_result: false
+"#
+        )
+    };
+    let rules = dir.path().join("rules");
+    std::fs::create_dir(&rules).unwrap();
+    // A typo: in neither the data nor the rule's tests, and not a CloudTrail field.
+    std::fs::write(
+        rules.join("typo.yml"),
+        rule("eventName=ConsoleLogin responseElements.ConsoleLogn=Failure"),
+    )
+    .unwrap();
+    let o = run(
+        &["rules", "lint", "rules", "--data", "trail.json"],
+        dir.path(),
+    );
+    assert_eq!(o.status.code(), Some(1), "{}", stdout(&o));
+    let out = stdout(&o);
+    assert!(
+        out.contains("error: query: no event has `responseElements.ConsoleLogn`")
+            && out.contains("did you mean `responseElements.ConsoleLogin`?"),
+        "{out}"
+    );
+    // A path the sample lacks but the rule's own test records have is known.
+    std::fs::write(
+        rules.join("typo.yml"),
+        rule("eventName=ConsoleLogin additionalEventData.MFAUsed=No responseElements.ConsoleLogin=Failure"),
+    )
+    .unwrap();
+    let o = run(
+        &["rules", "lint", "rules", "--data", "trail.json"],
+        dir.path(),
+    );
+    assert_eq!(o.status.code(), Some(0), "{}", stdout(&o));
+    assert!(stdout(&o).contains("1 rules, 0 errors"), "{}", stdout(&o));
+}
