@@ -23,6 +23,7 @@ mod cancel;
 pub mod jsontree;
 pub mod matcher;
 pub mod output;
+pub mod percentile;
 pub mod plan;
 pub mod pushdown;
 pub mod resolve;

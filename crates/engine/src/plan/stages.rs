@@ -13,6 +13,7 @@ use trailhunt_lang::ParseError;
 use trailhunt_lang::ast::{Agg, AggFunc, ColumnPath, Stage, StageKind, WhereCond};
 
 use super::{POS, PResult, Planner, State, df_err, ident, path_name};
+use crate::percentile::ExactPercentile;
 use crate::udf::HelperUdf;
 
 /// The count column every aggregation has.
@@ -319,9 +320,7 @@ impl Planner<'_> {
                 }
                 AggFunc::Percentile(p) => {
                     let x = num(arg(0)?);
-                    aggr.push(
-                        agg::percentile_cont(x.sort(true, false), lit(p / 100.0)).alias(tmp("v")),
-                    );
+                    aggr.push(ExactPercentile::call(p, x).alias(tmp("v")));
                     ident(&tmp("v"))
                 }
                 AggFunc::Min | AggFunc::Max => {
