@@ -6,10 +6,9 @@
 
 use std::sync::{Arc, OnceLock};
 
-use datafusion::arrow::array::{Array, ArrayRef, AsArray, RecordBatch, UInt64Array};
-use datafusion::arrow::datatypes::{
-    DataType, Field, Int32Type, Schema, SchemaRef, TimestampNanosecondType,
-};
+use datafusion::arrow::array::{Array, ArrayRef, AsArray, RecordBatch, UInt32Array, UInt64Array};
+use datafusion::arrow::compute::{SortColumn, SortOptions, concat, lexsort_to_indices};
+use datafusion::arrow::datatypes::{DataType, Field, Int32Type, Schema, SchemaRef};
 use datafusion::arrow::error::ArrowError;
 use trailhunt_cloudtrail::schema::{self, SOURCE, TIMESTAMP};
 
@@ -37,59 +36,88 @@ fn column<'a>(b: &'a RecordBatch, name: &str) -> Result<&'a ArrayRef, ArrowError
 /// added: each event's rank by (time, a missing time last; `eventID`, a missing one
 /// first; source file; place in the file).
 pub fn number_events(batches: Vec<RecordBatch>) -> Result<Vec<RecordBatch>, ArrowError> {
-    let mut cols = Vec::with_capacity(batches.len());
+    if batches.is_empty() {
+        return Ok(batches);
+    }
+    let n: usize = batches.iter().map(RecordBatch::num_rows).sum();
+    let ts: Vec<&ArrayRef> = batches
+        .iter()
+        .map(|b| column(b, TIMESTAMP))
+        .collect::<Result<_, _>>()?;
+    let eid: Vec<&ArrayRef> = batches
+        .iter()
+        .map(|b| column(b, "eventID"))
+        .collect::<Result<_, _>>()?;
+    // Source files by name: each row's rank among all the names.
+    let mut srcs = Vec::with_capacity(batches.len());
     for b in &batches {
-        let ts = column(b, TIMESTAMP)?
-            .as_primitive_opt::<TimestampNanosecondType>()
-            .ok_or_else(|| ArrowError::SchemaError("`timestamp` is not a timestamp".into()))?;
-        let eid = column(b, "eventID")?
-            .as_string_opt::<i32>()
-            .ok_or_else(|| ArrowError::SchemaError("`eventID` is not text".into()))?;
-        let src = column(b, SOURCE)?
+        let d = column(b, SOURCE)?
             .as_dictionary_opt::<Int32Type>()
             .ok_or_else(|| ArrowError::SchemaError("`@index` is not a dictionary".into()))?;
-        let src_vals = src
+        let names = d
             .values()
             .as_string_opt::<i32>()
             .ok_or_else(|| ArrowError::SchemaError("`@index` values are not text".into()))?;
-        cols.push((ts, eid, src.keys(), src_vals));
+        srcs.push((d.keys(), names));
     }
-    // (batch, row, time) per event; the time is read once, the rest only on ties.
-    let mut rows: Vec<(u32, u32, i64)> =
-        Vec::with_capacity(batches.iter().map(|b| b.num_rows()).sum());
-    for (bi, (ts, ..)) in cols.iter().enumerate() {
-        for r in 0..ts.len() {
-            let t = if ts.is_null(r) { i64::MAX } else { ts.value(r) };
-            rows.push((bi as u32, r as u32, t));
-        }
+    let mut names: Vec<&str> = srcs.iter().flat_map(|(_, v)| v.iter().flatten()).collect();
+    names.sort_unstable();
+    names.dedup();
+    let mut src_rank = Vec::with_capacity(n);
+    for (keys, values) in &srcs {
+        let rank_of: Vec<u32> = (0..values.len())
+            .map(|i| names.partition_point(|s| *s < values.value(i)) as u32)
+            .collect();
+        src_rank.extend(
+            keys.values()
+                .iter()
+                .map(|k| rank_of.get(*k as usize).copied().unwrap_or(u32::MAX)),
+        );
     }
-    let eid = |b: u32, r: u32| {
-        let c = cols[b as usize].1;
-        (!c.is_null(r as usize)).then(|| c.value(r as usize))
-    };
-    let src = |b: u32, r: u32| {
-        let (_, _, keys, vals) = &cols[b as usize];
-        vals.value(keys.value(r as usize) as usize)
-    };
-    rows.sort_unstable_by(|a, b| {
-        a.2.cmp(&b.2)
-            .then_with(|| eid(a.0, a.1).cmp(&eid(b.0, b.1)))
-            .then_with(|| src(a.0, a.1).cmp(src(b.0, b.1)))
-            .then_with(|| (a.0, a.1).cmp(&(b.0, b.1)))
-    });
-    let mut ranks: Vec<Vec<u64>> = batches.iter().map(|b| vec![0; b.num_rows()]).collect();
-    for (rank, (b, r, _)) in rows.iter().enumerate() {
-        ranks[*b as usize][*r as usize] = rank as u64;
-    }
-    drop(cols);
-    let schema = table_schema();
-    batches
-        .into_iter()
-        .zip(ranks)
-        .map(|(b, rank)| {
-            let mut columns = b.columns().to_vec();
-            columns.push(Arc::new(UInt64Array::from(rank)) as ArrayRef);
-            RecordBatch::try_new(schema.clone(), columns)
+    let asc = |nulls_first| {
+        Some(SortOptions {
+            descending: false,
+            nulls_first,
         })
-        .collect()
+    };
+    let cat = |cols: &[&ArrayRef]| {
+        let refs: Vec<&dyn Array> = cols.iter().map(|c| c.as_ref()).collect();
+        concat(&refs)
+    };
+    let keys = [
+        SortColumn {
+            values: cat(&ts)?,
+            options: asc(false),
+        },
+        SortColumn {
+            values: cat(&eid)?,
+            options: asc(true),
+        },
+        SortColumn {
+            values: Arc::new(UInt32Array::from(src_rank)),
+            options: asc(false),
+        },
+        // The place in the loaded data: a file's records are in file order.
+        SortColumn {
+            values: Arc::new(UInt64Array::from_iter_values(0..n as u64)),
+            options: asc(false),
+        },
+    ];
+    let sorted = lexsort_to_indices(&keys, None)?;
+    drop(keys);
+    let mut rank = vec![0u64; n];
+    for (r, i) in sorted.values().iter().enumerate() {
+        rank[*i as usize] = r as u64;
+    }
+    let schema = table_schema();
+    let mut out = Vec::with_capacity(batches.len());
+    let mut off = 0;
+    for b in batches {
+        let len = b.num_rows();
+        let mut columns = b.columns().to_vec();
+        columns.push(Arc::new(UInt64Array::from(rank[off..off + len].to_vec())) as ArrayRef);
+        off += len;
+        out.push(RecordBatch::try_new(schema.clone(), columns)?);
+    }
+    Ok(out)
 }
