@@ -86,6 +86,12 @@ pub fn compute(name: &str, records: &[Value]) -> Option<Vec<Value>> {
             .take(50)
             .map(|r| row(&[("eventID", at(r, "eventID"))]))
             .collect(),
+        "order_read_only_desc_s3_head20_ids" => sorted_by_read_only_desc(records)
+            .into_iter()
+            .filter(|r| s(r, "eventSource").is_some_and(|v| has_tokens(v, "s3")))
+            .take(20)
+            .map(|r| row(&[("id", at(r, "eventID"))]))
+            .collect(),
         "order_read_only_desc_tail5_ids" => {
             let v = sorted_by_read_only_desc(records);
             v[v.len().saturating_sub(5)..]
@@ -131,6 +137,12 @@ pub fn compute(name: &str, records: &[Value]) -> Option<Vec<Value>> {
                 ("first", at(v[0], "eventName")),
                 ("last", at(v[v.len() - 1], "eventName")),
             ])]
+        }
+        "order_count_by_name_sort_n_head10_table" => {
+            compute("order_count_by_name_sort_n_head10", records)?
+                .into_iter()
+                .map(|r| row(&[("eventName", r["eventName"].clone()), ("n", r["n"].clone())]))
+                .collect()
         }
         "order_count_by_name_sort_n_head10" => {
             // Ties on n broken by the group key (ascending, missing last).
