@@ -22,7 +22,9 @@
 mod cancel;
 pub mod jsontree;
 pub mod matcher;
+mod order;
 pub mod output;
+pub mod percentile;
 pub mod plan;
 pub mod pushdown;
 pub mod resolve;
@@ -155,11 +157,13 @@ impl Engine {
             layout,
             report,
         } = data;
+        let batches =
+            order::number_events(batches).map_err(|e| EngineError::Exec(e.to_string()))?;
         let mut partitions: Vec<Vec<RecordBatch>> = vec![Vec::new(); threads];
         for (i, b) in batches.into_iter().enumerate() {
             partitions[i % threads].push(b);
         }
-        let table = MemTable::try_new(schema::table_schema(), partitions)
+        let table = MemTable::try_new(order::table_schema(), partitions)
             .map_err(|e| EngineError::Exec(e.to_string()))?;
         let config = SessionConfig::new()
             .with_target_partitions(threads)

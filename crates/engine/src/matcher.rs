@@ -46,6 +46,51 @@ pub enum Matcher {
     Never,
 }
 
+/// Everything that decides what a [`Matcher`] accepts (the compiled regex and finder are
+/// compared by their source).
+#[derive(PartialEq, Eq, Hash)]
+enum Identity<'a> {
+    Regex(&'a str, &'a str),
+    Substring(&'a [u8]),
+    EqualsIgnoreCase(&'a str),
+    Equals(&'a str),
+    EqualsNumber(u64, &'a str),
+    Range(Op, u64),
+    TextRange(Op, &'a str),
+    Never,
+}
+
+impl Matcher {
+    fn identity(&self) -> Identity<'_> {
+        match self {
+            Matcher::Regex(r, loose) => Identity::Regex(r.as_str(), loose),
+            Matcher::Substring(f) => Identity::Substring(f.needle()),
+            Matcher::EqualsIgnoreCase(t) => Identity::EqualsIgnoreCase(t),
+            Matcher::Equals(t) => Identity::Equals(t),
+            Matcher::EqualsNumber(n, t) => Identity::EqualsNumber(n.to_bits(), t),
+            Matcher::Range(op, n) => Identity::Range(*op, n.to_bits()),
+            Matcher::TextRange(op, t) => Identity::TextRange(*op, t),
+            Matcher::Never => Identity::Never,
+        }
+    }
+}
+
+/// Two matchers are equal when they accept the same values for the same reason: same
+/// kind, same operator, same pattern or value (query planning merges equal ones).
+impl PartialEq for Matcher {
+    fn eq(&self, other: &Self) -> bool {
+        self.identity() == other.identity()
+    }
+}
+
+impl Eq for Matcher {}
+
+impl std::hash::Hash for Matcher {
+    fn hash<H: std::hash::Hasher>(&self, state: &mut H) {
+        self.identity().hash(state)
+    }
+}
+
 /// Parse text as a number the way the language means it: decimal, optional sign,
 /// fraction and exponent; no `inf`/`nan`, no surrounding text.
 pub fn parse_number(s: &str) -> Option<f64> {
@@ -127,8 +172,14 @@ impl Matcher {
         } else {
             pattern.to_string()
         };
+        // Case-insensitivity is written into the pattern, so the pattern's text says
+        // everything the regex does (matchers compare by it).
+        let p = if case_insensitive {
+            format!("(?i:{p})")
+        } else {
+            p
+        };
         match RegexBuilder::new(&p)
-            .case_insensitive(case_insensitive)
             .unicode(false)
             .dot_matches_new_line(true)
             .size_limit(1 << 24)
@@ -281,6 +332,44 @@ mod tests {
     fn m(q: &str) -> Matcher {
         let (op, v) = value(q);
         Matcher::new(op, &v)
+    }
+
+    #[test]
+    fn matchers_are_equal_only_when_they_accept_the_same_values() {
+        // Same value, every operator and quoting: all different.
+        let all = [
+            ": s3",
+            "= s3",
+            ": \"s3\"",
+            "= \"s3\"",
+            ": s3*",
+            "= s3*",
+            "= \"s3*\"",
+            ": 1024",
+            "= 1024",
+            "> 1024",
+            ">= 1024",
+            "< 1024",
+            "<= 1024",
+            "> \"1024\"",
+            "= 1024.0",
+        ];
+        for (i, a) in all.iter().enumerate() {
+            for (j, b) in all.iter().enumerate() {
+                assert_eq!(m(a) == m(b), i == j, "`x{a}` vs `x{b}`");
+            }
+        }
+        // Single quotes under `:` mean what bare words do.
+        assert!(m(": s3") == m(": 's3'"));
+        // Equal matchers hash alike.
+        let h = |x: &Matcher| {
+            use std::hash::{BuildHasher, BuildHasherDefault};
+            BuildHasherDefault::<std::collections::hash_map::DefaultHasher>::default().hash_one(x)
+        };
+        assert_eq!(h(&m(": s3*")), h(&m(": s3*")));
+        // Case-insensitivity lives in the pattern: the same results as before.
+        assert!(m("= s3*").is_match("S3.amazonaws.com"));
+        assert!(!m("= \"s3*\"").is_match("S3.amazonaws.com"));
     }
 
     #[test]

@@ -95,17 +95,20 @@ impl<'a> Kv<'a> {
     }
 }
 
-macro_rules! keyed_udf {
-    ($t:ty) => {
+/// Equality and hash over the fields that decide a function's result (and its name):
+/// DataFusion merges equal calls on equal arguments into one (common subexpressions),
+/// so two calls that could give different answers must never compare equal.
+macro_rules! udf_identity {
+    ($t:ty, $($field:ident),+) => {
         impl PartialEq for $t {
             fn eq(&self, other: &Self) -> bool {
-                self.key == other.key
+                $(self.$field == other.$field)&&+
             }
         }
         impl Eq for $t {}
         impl Hash for $t {
             fn hash<H: Hasher>(&self, state: &mut H) {
-                self.key.hash(state)
+                $(self.$field.hash(state);)+
             }
         }
     };
@@ -134,7 +137,6 @@ fn variadic() -> Signature {
 /// Any of `matchers` matches a value of any argument column.
 #[derive(Debug)]
 pub struct MatchUdf {
-    key: String,
     name: String,
     matchers: Arc<Vec<Matcher>>,
     /// A regex every matching value contains, to scan whole value buffers at once.
@@ -143,14 +145,13 @@ pub struct MatchUdf {
     ids: Option<Arc<IdSet>>,
     signature: Signature,
 }
-keyed_udf!(MatchUdf);
+// The prefilter is derived from the matchers.
+udf_identity!(MatchUdf, name, matchers, ids);
 
 impl MatchUdf {
     /// A call of the matcher over `args`. `label` names it in plans (`eventName = X`).
     pub fn call(label: &str, matchers: Vec<Matcher>, ids: Option<&[u32]>, args: Vec<Expr>) -> Expr {
-        let key = format!("{label}|{ids:?}");
         let udf = MatchUdf {
-            key,
             name: format!("match[{label}]"),
             prefilter: prefilter(&matchers),
             matchers: Arc::new(matchers),
@@ -359,17 +360,15 @@ fn candidates(
 /// Some nested value at one of the path ids exists and is not null.
 #[derive(Debug)]
 pub struct ExistsUdf {
-    key: String,
     ids: Arc<IdSet>,
     signature: Signature,
 }
-keyed_udf!(ExistsUdf);
+udf_identity!(ExistsUdf, ids);
 
 impl ExistsUdf {
     /// `th_exists(_kv)` for the ids of one path.
     pub fn call(ids: &[u32], kv: Expr) -> Expr {
         let udf = ExistsUdf {
-            key: format!("{ids:?}"),
             ids: Arc::new(IdSet::new(ids)),
             signature: variadic(),
         };
@@ -409,7 +408,7 @@ impl ScalarUDFImpl for ExistsUdf {
 }
 
 /// How [`GetUdf`] shows what it finds.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct GetSpec {
     /// Path ids to read.
     pub ids: Vec<u32>,
@@ -421,21 +420,33 @@ pub struct GetSpec {
     pub typed_rel: Vec<Vec<Segment>>,
 }
 
+impl Hash for GetSpec {
+    fn hash<H: Hasher>(&self, state: &mut H) {
+        self.ids.hash(state);
+        self.object.hash(state);
+        let mut rel: Vec<_> = self.rel.iter().collect();
+        rel.sort_unstable_by_key(|(id, _)| **id);
+        rel.hash(state);
+        self.typed_rel.hash(state);
+    }
+}
+
 /// The value of a path: the first value found (typed columns first), or the object.
 #[derive(Debug)]
 pub struct GetUdf {
-    key: String,
+    label: String,
     ids: IdSet,
     spec: GetSpec,
     signature: Signature,
 }
-keyed_udf!(GetUdf);
+// `ids` is derived from the spec.
+udf_identity!(GetUdf, label, spec);
 
 impl GetUdf {
     /// `th_get(_kv, typed…)` for a resolved path.
     pub fn call(label: &str, spec: GetSpec, kv: Expr, typed: Vec<Expr>) -> Expr {
         let udf = GetUdf {
-            key: format!("{label}|{:?}|{}", spec.ids, spec.object),
+            label: label.to_string(),
             ids: IdSet::new(&spec.ids),
             spec,
             signature: variadic(),
@@ -670,5 +681,84 @@ impl ScalarUDFImpl for HelperUdf {
             }
         };
         Ok(ColumnarValue::Array(out))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use datafusion::logical_expr::col;
+    use trailhunt_cloudtrail::catalog::Segment;
+
+    use super::*;
+
+    fn spec(ids: &[u32], object: bool, rel: &[(u32, &str)], typed_rel: &[&str]) -> GetSpec {
+        let seg = |k: &str| vec![Segment::Key(k.into())];
+        GetSpec {
+            ids: ids.to_vec(),
+            object,
+            rel: rel.iter().map(|(id, k)| (*id, seg(k))).collect(),
+            typed_rel: typed_rel.iter().map(|k| seg(k)).collect(),
+        }
+    }
+
+    /// Two calls DataFusion would merge (as common subexpressions) or not.
+    fn merged(a: &Expr, b: &Expr) -> bool {
+        a == b
+    }
+
+    #[test]
+    fn get_calls_differ_by_everything_in_their_spec() {
+        let call = |label: &str, s: GetSpec| GetUdf::call(label, s, col("_kv"), vec![]);
+        let base = || spec(&[3, 4], true, &[(3, "a"), (4, "b")], &["t"]);
+        assert!(merged(&call("p", base()), &call("p", base())));
+        assert!(!merged(&call("p", base()), &call("q", base())));
+        assert!(!merged(
+            &call("p", base()),
+            &call("p", spec(&[3], true, &[(3, "a")], &["t"]))
+        ));
+        assert!(!merged(
+            &call("p", base()),
+            &call("p", spec(&[3, 4], false, &[(3, "a"), (4, "b")], &["t"]))
+        ));
+        assert!(!merged(
+            &call("p", base()),
+            &call("p", spec(&[3, 4], true, &[(3, "a"), (4, "c")], &["t"]))
+        ));
+        assert!(!merged(
+            &call("p", base()),
+            &call("p", spec(&[3, 4], true, &[(3, "a"), (4, "b")], &["u"]))
+        ));
+    }
+
+    #[test]
+    fn exists_and_match_calls_differ_by_ids_and_matchers() {
+        let ex = |ids: &[u32]| ExistsUdf::call(ids, col("_kv"));
+        assert!(merged(&ex(&[1, 2]), &ex(&[1, 2])));
+        assert!(!merged(&ex(&[1, 2]), &ex(&[1])));
+        let value = |q: &str| {
+            let query = trailhunt_lang::parse_query(&format!("x{q}")).expect("parses");
+            match query.filter.kind {
+                trailhunt_lang::ast::FilterKind::Field(f) => match f.value {
+                    trailhunt_lang::ast::FieldValue::Value(v) => Matcher::new(f.op, &v),
+                    other => panic!("not a single value: {other:?}"),
+                },
+                other => panic!("not a field filter: {other:?}"),
+            }
+        };
+        let mc = |label: &str, q: &str, ids: Option<&[u32]>| {
+            MatchUdf::call(label, vec![value(q)], ids, vec![col("eventSource")])
+        };
+        // The old key (label and ids) was the same for all of these.
+        assert!(merged(&mc("s3", ": s3", None), &mc("s3", ": s3", None)));
+        assert!(!merged(&mc("s3", ": s3", None), &mc("s3", "= s3", None)));
+        assert!(!merged(
+            &mc("s3", ": s3", None),
+            &mc("s3", ": \"s3\"", None)
+        ));
+        assert!(!merged(&mc("1", ">= 1", None), &mc("1", "> 1", None)));
+        assert!(!merged(
+            &mc("s3", ": s3", Some(&[1])),
+            &mc("s3", ": s3", Some(&[2]))
+        ));
     }
 }

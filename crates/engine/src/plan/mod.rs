@@ -12,12 +12,13 @@ mod stages;
 use std::collections::HashSet;
 
 use datafusion::common::{Column, DFSchemaRef};
-use datafusion::logical_expr::{Expr, LogicalPlan, LogicalPlanBuilder, SortExpr, lit};
+use datafusion::logical_expr::{Expr, LogicalPlan, LogicalPlanBuilder, lit};
 use trailhunt_cloudtrail::Catalog;
 use trailhunt_cloudtrail::schema::{self, TYPED, TypedLayout, typed_name};
 use trailhunt_lang::ast::{ColumnPath, Query, Segment};
 use trailhunt_lang::{ParseError, Span};
 
+use crate::order::ORDER;
 use crate::resolve::{PathIndex, Resolved, known_paths, resolve_in, suggest};
 use crate::udf::{GetSpec, GetUdf};
 
@@ -78,18 +79,22 @@ impl State {
             .any(|f| f.name() == name && name != schema::KV)
     }
 
+    /// The columns a query sees (not the nested column nor the planner's own).
     pub fn columns(&self) -> Vec<String> {
         self.schema()
             .fields()
             .iter()
             .map(|f| f.name().clone())
-            .filter(|n| n != schema::KV)
+            .filter(|n| !matches!(n.as_str(), schema::KV | POS | ORDER | RN))
             .collect()
     }
 }
 
 /// The column holding each row's place in the current order (planner-internal).
 pub(crate) const POS: &str = "__pos";
+
+/// The column `dedup` numbers the rows of each key in (planner-internal).
+pub(crate) const RN: &str = "__rn";
 
 /// Where a field test looks.
 pub(crate) struct Targets {
@@ -190,20 +195,20 @@ impl<'a> Planner<'a> {
         if st.events && !st.ordered {
             st = self.event_order(st, query.span)?;
         }
-        if st.has_column(POS) {
-            st = self.drop_columns(st, &[POS], query.span)?;
+        let internal: Vec<&str> = [POS, ORDER]
+            .into_iter()
+            .filter(|c| st.has_column(c))
+            .collect();
+        if !internal.is_empty() {
+            st = self.drop_columns(st, &internal, query.span)?;
         }
         st.b.build().map_err(|e| df_err(query.span, e))
     }
 
-    /// Events in time order (then by event id), so output never depends on load order.
+    /// Events in event order (time, `eventID`, source file, place in the file: the
+    /// engine's [`ORDER`] column), so output never depends on load order or partitions.
     pub(crate) fn event_order(&self, st: State, span: Span) -> PResult<State> {
-        let keys: Vec<SortExpr> = vec![
-            ident(schema::TIMESTAMP).sort(true, false),
-            ident("eventID").sort(true, false),
-            ident(schema::WINDOW_ID).sort(true, false),
-        ];
-        self.sorted(st, keys, span)
+        self.sorted(st, vec![ident(ORDER).sort(true, false)], span)
     }
 
     /// A path no event has, while rows are events: matches nothing / is null, with a

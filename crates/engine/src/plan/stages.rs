@@ -12,7 +12,9 @@ use trailhunt_cloudtrail::schema;
 use trailhunt_lang::ParseError;
 use trailhunt_lang::ast::{Agg, AggFunc, ColumnPath, Stage, StageKind, WhereCond};
 
-use super::{POS, PResult, Planner, State, df_err, ident, path_name};
+use super::{POS, PResult, Planner, RN, State, df_err, ident, path_name};
+use crate::order::ORDER;
+use crate::percentile::ExactPercentile;
 use crate::udf::HelperUdf;
 
 /// The count column every aggregation has.
@@ -146,8 +148,10 @@ impl Planner<'_> {
                     .iter()
                     .map(|c| Ok(self.column(&st, c)?.alias(path_name(c))))
                     .collect::<PResult<Vec<_>>>()?;
-                if st.has_column(POS) {
-                    exprs.push(ident(POS));
+                for internal in [POS, ORDER] {
+                    if st.has_column(internal) {
+                        exprs.push(ident(internal));
+                    }
                 }
                 st.b = st.b.project(exprs).map_err(|e| df_err(span, e))?;
                 st.events = false;
@@ -211,14 +215,20 @@ impl Planner<'_> {
             .collect()
     }
 
-    /// Sort the rows. When a later stage needs row positions, number the rows in this
-    /// order (a window with an explicit order: DataFusion keeps no order otherwise).
+    /// Sort the rows, ties broken by [`ORDER`] (event order on events, the group keys
+    /// after an aggregation) so the order is total. When a later stage needs row
+    /// positions, number the rows in this order (a window with an explicit order:
+    /// DataFusion keeps no order otherwise).
     pub(crate) fn sorted(
         &self,
         mut st: State,
-        keys: Vec<SortExpr>,
+        mut keys: Vec<SortExpr>,
         span: trailhunt_lang::Span,
     ) -> PResult<State> {
+        let tie = ident(ORDER);
+        if st.has_column(ORDER) && !keys.iter().any(|k| k.expr == tie) {
+            keys.push(tie.sort(true, false));
+        }
         if st.needs_pos && st.has_column(POS) {
             st = self.drop_columns(st, &[POS], span)?;
         }
@@ -319,9 +329,7 @@ impl Planner<'_> {
                 }
                 AggFunc::Percentile(p) => {
                     let x = num(arg(0)?);
-                    aggr.push(
-                        agg::percentile_cont(x.sort(true, false), lit(p / 100.0)).alias(tmp("v")),
-                    );
+                    aggr.push(ExactPercentile::call(p, x).alias(tmp("v")));
                     ident(&tmp("v"))
                 }
                 AggFunc::Min | AggFunc::Max => {
@@ -356,10 +364,8 @@ impl Planner<'_> {
                             format!("`{}` needs events (it orders them by time)", a.func.name()),
                         ));
                     }
-                    let order = vec![
-                        ident(schema::TIMESTAMP).sort(true, false),
-                        ident("eventID").sort(true, false),
-                    ];
+                    // Event order: time, then eventID, source file and place in it.
+                    let order = vec![ident(ORDER).sort(true, false)];
                     let x = arg(0)?;
                     let e = if matches!(a.func, AggFunc::Earliest) {
                         agg::first_value(x, order)
@@ -392,7 +398,14 @@ impl Planner<'_> {
         if sort.is_empty() {
             return Ok(st);
         }
-        self.sorted(st, sort, span)
+        // Groups are unique by their keys: numbering them by all the keys, in order,
+        // gives later sorts a total tie-breaker that survives `table` and `rename`.
+        let rank = row_number()
+            .order_by(sort)
+            .build()
+            .map_err(|e| df_err(span, e))?;
+        let st = self.window(st, vec![rank.alias(ORDER)], span)?;
+        self.sorted(st, vec![ident(ORDER).sort(true, false)], span)
     }
 
     fn window(
@@ -428,8 +441,16 @@ impl Planner<'_> {
         if st.has_column(POS) {
             return Ok(st);
         }
-        // Rows with no order (one aggregate row, or unsorted rows): any numbering will do.
-        self.window(st, vec![row_number().alias(POS)], span)
+        // Rows that were never sorted: their tie-breaking order if they have one (else
+        // they are one aggregate row, and any numbering will do).
+        let mut rn = row_number();
+        if st.has_column(ORDER) {
+            rn = rn
+                .order_by(vec![ident(ORDER).sort(true, false)])
+                .build()
+                .map_err(|e| df_err(span, e))?;
+        }
+        self.window(st, vec![rn.alias(POS)], span)
     }
 
     fn tail(&self, st: State, n: u64, span: trailhunt_lang::Span) -> PResult<State> {
@@ -440,7 +461,8 @@ impl Planner<'_> {
                 .and_then(|b| b.sort(vec![ident(POS).sort(true, false)]))
                 .map_err(|e| df_err(span, e))?;
         st.ordered = true;
-        self.drop_columns(st, &[POS], span)
+        // `__pos` stays: a later `tail` or `dedup` numbers rows by it.
+        Ok(st)
     }
 
     fn dedup(&self, st: State, cols: &[ColumnPath], span: trailhunt_lang::Span) -> PResult<State> {
@@ -454,13 +476,13 @@ impl Planner<'_> {
             .order_by(vec![ident(POS).sort(true, false)])
             .build()
             .map_err(|e| df_err(span, e))?;
-        let mut st = self.window(st, vec![first.alias("__rn")], span)?;
+        let mut st = self.window(st, vec![first.alias(RN)], span)?;
         st.b =
-            st.b.filter(ident("__rn").eq(lit(1u64)))
+            st.b.filter(ident(RN).eq(lit(1u64)))
                 .and_then(|b| b.sort(vec![ident(POS).sort(true, false)]))
                 .map_err(|e| df_err(span, e))?;
         st.ordered = true;
-        self.drop_columns(st, &[POS, "__rn"], span)
+        self.drop_columns(st, &[RN], span)
     }
 
     fn top(
@@ -483,17 +505,22 @@ impl Planner<'_> {
             * lit(100.0)
             / datafusion::logical_expr::cast(ident("__total"), DataType::Float64))
         .alias("percent");
+        let mut cols = vec![ident(&name), ident(COUNT), percent];
+        cols.extend(
+            [POS, ORDER]
+                .into_iter()
+                .filter(|c| st.has_column(c))
+                .map(ident),
+        );
+        st.b = st.b.project(cols).map_err(|e| df_err(span, e))?;
+        let keys = vec![
+            ident(COUNT).sort(!most, false),
+            ident(&name).sort(true, false),
+        ];
+        let mut st = self.sorted(st, keys, span)?;
         st.b =
-            st.b.project(vec![ident(&name), ident(COUNT), percent])
-                .and_then(|b| {
-                    b.sort(vec![
-                        ident(COUNT).sort(!most, false),
-                        ident(&name).sort(true, false),
-                    ])
-                })
-                .and_then(|b| b.limit(0, Some(n as usize)))
+            st.b.limit(0, Some(n as usize))
                 .map_err(|e| df_err(span, e))?;
-        st.ordered = true;
         Ok(st)
     }
 }
