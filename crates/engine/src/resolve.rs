@@ -25,6 +25,10 @@ pub struct Resolved {
     /// For each id, the depth at which the pattern matched (values below it are
     /// re-nested under the path when an object is shown).
     pub matched_depth: Vec<usize>,
+    /// The path passes through an array position it does not name (`resources.ARN`,
+    /// not `resources[0].ARN`), or ends at an array of scalars: it has several values
+    /// per event. A path naming an object (or a whole array of objects) is one value.
+    pub multi: bool,
 }
 
 impl Resolved {
@@ -153,6 +157,18 @@ pub fn resolve_in(path: &ColumnPath, index: &PathIndex, layout: &TypedLayout) ->
         };
         let below = segs[depth..].iter().any(|s| matches!(s, Concrete::Key(_)));
         out.object |= below;
+        // Every `[n]` of the pattern consumes one array position; any other position on
+        // the way to the value (or under a value that is an array) is one more value.
+        let named = path
+            .segments
+            .iter()
+            .filter(|s| matches!(s, Segment::Index(_)))
+            .count();
+        let positions = segs
+            .iter()
+            .filter(|s| matches!(s, Concrete::Index(_)))
+            .count();
+        out.multi |= !below && positions > named;
         if let Some(t) = layout.typed(id) {
             typed.insert(t);
         }
@@ -160,7 +176,89 @@ pub fn resolve_in(path: &ColumnPath, index: &PathIndex, layout: &TypedLayout) ->
         out.matched_depth.push(depth);
     }
     out.typed = typed.into_iter().map(typed_name).collect();
+    out.multi &= !out.object;
     out
+}
+
+/// The keys of a concrete path, array positions left out (`resources[0].ARN` →
+/// `resources`, `ARN`).
+fn keys_of(segs: &[Concrete]) -> Vec<String> {
+    segs.iter()
+        .filter_map(|s| match s {
+            Concrete::Key(k) => Some(k.to_string()),
+            Concrete::Index(_) => None,
+        })
+        .collect()
+}
+
+/// The paths a wildcard pattern (`userIdentity.*`, `requestParameters.*Name`, `**`)
+/// stands for in the data, each as its keys (array positions left out, so every element
+/// of an array is one multi-valued path), sorted by their dotted name. A pattern ending
+/// in `**` names the leaves below it; otherwise each path ends where the pattern does
+/// (`userIdentity.*` gives `userIdentity.sessionContext`, an object).
+pub fn expand(path: &ColumnPath, index: &PathIndex) -> Vec<Vec<String>> {
+    let to_leaf = matches!(path.segments.last(), Some(Segment::AnyDepth));
+    let mut set: BTreeSet<(String, Vec<String>)> = BTreeSet::new();
+    for (id, segs) in index.segs.iter().enumerate() {
+        if id == 0 || index.counts[id] == 0 {
+            continue;
+        }
+        let Some(depth) = match_prefix(&path.segments, segs) else {
+            continue;
+        };
+        let keys = keys_of(if to_leaf { segs } else { &segs[..depth] });
+        if keys.is_empty() {
+            continue;
+        }
+        set.insert((keys.join("."), keys));
+    }
+    set.into_iter().map(|(_, k)| k).collect()
+}
+
+/// Does the wildcard pattern `path` name the column called `name` (a dotted name of
+/// the rows after an aggregation or a `table`)?
+pub fn names_column(path: &ColumnPath, name: &str) -> bool {
+    let segs: Vec<Concrete> = name.split('.').map(|k| Concrete::Key(k.into())).collect();
+    match_prefix_full(&path.segments, &segs)
+}
+
+/// Does `pattern` match all of `concrete` (not just a prefix)?
+fn match_prefix_full(pattern: &[Segment], concrete: &[Concrete]) -> bool {
+    let mut stack = vec![(0usize, 0usize)];
+    let mut seen: Vec<(usize, usize)> = Vec::new();
+    while let Some((p, c)) = stack.pop() {
+        if seen.contains(&(p, c)) {
+            continue;
+        }
+        seen.push((p, c));
+        if p == pattern.len() {
+            if c == concrete.len() {
+                return true;
+            }
+            continue;
+        }
+        let Some(cur) = concrete.get(c) else {
+            if matches!(pattern[p], Segment::AnyDepth) {
+                stack.push((p + 1, c));
+            }
+            continue;
+        };
+        let hit = match (&pattern[p], cur) {
+            (Segment::AnyDepth, _) => {
+                stack.push((p + 1, c));
+                stack.push((p, c + 1));
+                false
+            }
+            (Segment::Key(k), Concrete::Key(ck)) => k.as_str() == &**ck,
+            (Segment::Pattern(g), Concrete::Key(ck)) => glob(g, ck),
+            (Segment::AnyKey, Concrete::Key(_)) => true,
+            _ => false,
+        };
+        if hit {
+            stack.push((p + 1, c + 1));
+        }
+    }
+    false
 }
 
 /// Every known path, without array positions, for suggestions and listings.

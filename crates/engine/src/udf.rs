@@ -10,7 +10,8 @@ use std::hash::{Hash, Hasher};
 use std::sync::Arc;
 
 use datafusion::arrow::array::{
-    Array, ArrayRef, AsArray, BooleanArray, Float64Array, ListArray, StringArray, StringBuilder,
+    Array, ArrayRef, AsArray, BooleanArray, Float64Array, ListArray, ListBuilder, StringArray,
+    StringBuilder,
 };
 use datafusion::arrow::compute::cast;
 use datafusion::arrow::datatypes::{DataType, Field, FieldRef, TimeUnit};
@@ -418,6 +419,8 @@ pub struct GetSpec {
     pub rel: HashMap<u32, Vec<Segment>>,
     /// For object mode: each typed argument's path below the named path.
     pub typed_rel: Vec<Vec<Segment>>,
+    /// Which values to give, and how (for a path that is not an object).
+    pub mode: GetMode,
 }
 
 impl Hash for GetSpec {
@@ -428,10 +431,25 @@ impl Hash for GetSpec {
         rel.sort_unstable_by_key(|(id, _)| **id);
         rel.hash(state);
         self.typed_rel.hash(state);
+        self.mode.hash(state);
     }
 }
 
-/// The value of a path: the first value found (typed columns first), or the object.
+/// What [`GetUdf`] gives for a path with values.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum GetMode {
+    /// The first value found (typed columns first), as text.
+    First,
+    /// Every distinct value of the event, in document order, as a list of text (null when
+    /// there is none): a multi-valued path to unnest for grouping.
+    List,
+    /// Every distinct value as JSON text for display: one value as a JSON string, several
+    /// as a JSON array of strings, none as null.
+    Display,
+}
+
+/// The value of a path: the first value found (typed columns first), every value (see
+/// [`GetMode`]), or the object.
 #[derive(Debug)]
 pub struct GetUdf {
     label: String,
@@ -465,10 +483,20 @@ impl ScalarUDFImpl for GetUdf {
         &self.signature
     }
     fn return_type(&self, _: &[DataType]) -> Result<DataType> {
-        Ok(DataType::Utf8)
+        Ok(match self.spec.mode {
+            GetMode::List if !self.spec.object => list_of_text(),
+            _ => DataType::Utf8,
+        })
     }
     fn return_field_from_args(&self, _: ReturnFieldArgs) -> Result<FieldRef> {
-        Ok(utf8_field(self.name(), DataType::Utf8, self.spec.object))
+        if self.spec.mode == GetMode::List && !self.spec.object {
+            return Ok(Arc::new(Field::new(self.name(), list_of_text(), true)));
+        }
+        Ok(utf8_field(
+            self.name(),
+            DataType::Utf8,
+            self.spec.object || self.spec.mode == GetMode::Display,
+        ))
     }
     fn invoke_with_args(&self, args: ScalarFunctionArgs) -> Result<ColumnarValue> {
         let n = args.number_rows;
@@ -484,6 +512,9 @@ impl ScalarUDFImpl for GetUdf {
             .map(|t| cast(t, &DataType::Utf8))
             .collect::<std::result::Result<_, _>>()?;
         let typed: Vec<&StringArray> = typed.iter().map(|t| t.as_string::<i32>()).collect();
+        if !self.spec.object && self.spec.mode != GetMode::First {
+            return Ok(ColumnarValue::Array(self.every_value(n, &kv, &typed)));
+        }
         let mut b = StringBuilder::new();
         for row in 0..n {
             if self.spec.object {
@@ -527,6 +558,56 @@ impl ScalarUDFImpl for GetUdf {
     }
 }
 
+/// The type of a multi-valued path's values: a list of text.
+pub fn list_of_text() -> DataType {
+    DataType::List(Arc::new(Field::new_list_field(DataType::Utf8, true)))
+}
+
+impl GetUdf {
+    /// Every distinct value of each row, in the form [`GetMode`] asks for.
+    fn every_value(&self, n: usize, kv: &Kv<'_>, typed: &[&StringArray]) -> ArrayRef {
+        let mut list = ListBuilder::new(StringBuilder::new());
+        let mut text = StringBuilder::new();
+        let mut vals: Vec<&str> = Vec::new();
+        for row in 0..n {
+            vals.clear();
+            let typed_vals = typed
+                .iter()
+                .filter(|t| t.is_valid(row))
+                .map(|t| t.value(row));
+            let nested = kv
+                .range(row)
+                .filter(|&i| self.ids.contains(kv.keys[i]) && kv.kinds[i] != kind::NULL)
+                .filter_map(|i| kv.value(i));
+            for v in typed_vals.chain(nested) {
+                if !vals.contains(&v) {
+                    vals.push(v);
+                }
+            }
+            match self.spec.mode {
+                GetMode::Display => match vals.as_slice() {
+                    [] => text.append_null(),
+                    [one] => text.append_value(serde_json::Value::from(*one).to_string()),
+                    many => text
+                        .append_value(serde_json::to_string(many).unwrap_or_else(|_| "[]".into())),
+                },
+                _ if vals.is_empty() => list.append_null(),
+                _ => {
+                    for v in &vals {
+                        list.values().append_value(v);
+                    }
+                    list.append(true);
+                }
+            }
+        }
+        if self.spec.mode == GetMode::Display {
+            Arc::new(text.finish())
+        } else {
+            Arc::new(list.finish())
+        }
+    }
+}
+
 /// Simple one-purpose functions, chosen by name.
 #[derive(Debug, PartialEq, Eq, Hash)]
 pub struct HelperUdf {
@@ -557,10 +638,55 @@ impl HelperUdf {
         Self::udf("th_key").call(args)
     }
 
-    /// `th_values(list)`: a list's values, sorted, as a JSON array.
+    /// `th_values(list)`: a list's values, sorted, as a JSON array. Values that are
+    /// lists themselves (a multi-valued path's values per event) count one by one.
     pub fn values(list: Expr) -> Expr {
         Self::udf("th_values").call(vec![list])
     }
+
+    /// `th_ndistinct(list)`: how many distinct non-null values a list holds, values that
+    /// are lists counting one by one (`countdistinct` of a multi-valued path).
+    pub fn ndistinct(list: Expr) -> Expr {
+        Self::udf("th_ndistinct").call(vec![list])
+    }
+
+    /// `th_keys(a, b…)`: like `th_key`, but each argument may be a list of values (a
+    /// multi-valued path): the list of keys of every combination (null if some
+    /// argument has no value).
+    pub fn keys(args: Vec<Expr>) -> Expr {
+        Self::udf("th_keys").call(args)
+    }
+}
+
+/// Every non-null value of row `row` of `arr` as text: the row's items when it is a list
+/// (recursively), else the value itself.
+fn texts_at(arr: &ArrayRef, row: usize, out: &mut Vec<String>) -> Result<()> {
+    if arr.is_null(row) {
+        return Ok(());
+    }
+    match arr.data_type() {
+        DataType::List(_) => {
+            let items = arr.as_list::<i32>().value(row);
+            for i in 0..items.len() {
+                texts_at(&items, i, out)?;
+            }
+        }
+        DataType::LargeList(_) => {
+            let items = arr.as_list::<i64>().value(row);
+            for i in 0..items.len() {
+                texts_at(&items, i, out)?;
+            }
+        }
+        DataType::Utf8 => out.push(arr.as_string::<i32>().value(row).to_string()),
+        _ => {
+            let t = crate::output::as_text(&arr.slice(row, 1))?;
+            let t = t.as_string::<i32>();
+            if t.is_valid(0) {
+                out.push(t.value(0).to_string());
+            }
+        }
+    }
+    Ok(())
 }
 
 fn to_f64(arr: &ArrayRef) -> Result<Float64Array> {
@@ -594,6 +720,8 @@ impl ScalarUDFImpl for HelperUdf {
     fn return_type(&self, _: &[DataType]) -> Result<DataType> {
         Ok(match self.name {
             "th_num" => DataType::Float64,
+            "th_ndistinct" => DataType::Int64,
+            "th_keys" => list_of_text(),
             _ => DataType::Utf8,
         })
     }
@@ -662,19 +790,68 @@ impl ScalarUDFImpl for HelperUdf {
                     .as_list_opt::<i32>()
                     .ok_or_else(|| DataFusionError::Internal("th_values needs a list".into()))?;
                 let mut b = StringBuilder::new();
+                let mut v = Vec::new();
                 for row in 0..n {
                     if list.is_null(row) {
                         b.append_null();
                         continue;
                     }
-                    let items = crate::output::as_text(&list.value(row))?;
-                    let items = items.as_string::<i32>();
-                    let mut v: Vec<&str> = items.iter().flatten().collect();
+                    v.clear();
+                    texts_at(first, row, &mut v)?;
                     v.sort_unstable();
                     v.dedup();
                     b.append_value(serde_json::to_string(&v).unwrap_or_else(|_| "[]".into()));
                 }
                 Arc::new(b.finish())
+            }
+            "th_ndistinct" => {
+                let mut v = Vec::new();
+                let out: datafusion::arrow::array::Int64Array = (0..n)
+                    .map(|row| {
+                        v.clear();
+                        texts_at(first, row, &mut v)?;
+                        v.sort_unstable();
+                        v.dedup();
+                        Ok(Some(v.len() as i64))
+                    })
+                    .collect::<Result<_>>()?;
+                Arc::new(out)
+            }
+            "th_keys" => {
+                let mut list = ListBuilder::new(StringBuilder::new());
+                let mut per_arg: Vec<Vec<String>> = vec![Vec::new(); arrays.len()];
+                for row in 0..n {
+                    for (vals, a) in per_arg.iter_mut().zip(&arrays) {
+                        vals.clear();
+                        texts_at(a, row, vals)?;
+                        vals.sort_unstable();
+                        vals.dedup();
+                    }
+                    if per_arg.iter().any(Vec::is_empty) {
+                        list.append_null();
+                        continue;
+                    }
+                    let mut keys = vec![String::new()];
+                    for (i, vals) in per_arg.iter().enumerate() {
+                        let mut next = Vec::with_capacity(keys.len() * vals.len());
+                        for k in &keys {
+                            for v in vals {
+                                let mut key = k.clone();
+                                if i > 0 {
+                                    key.push('\u{1f}');
+                                }
+                                key.push_str(v);
+                                next.push(key);
+                            }
+                        }
+                        keys = next;
+                    }
+                    for k in &keys {
+                        list.values().append_value(k);
+                    }
+                    list.append(true);
+                }
+                Arc::new(list.finish())
             }
             other => {
                 return Err(DataFusionError::Internal(format!("unknown helper {other}")));

@@ -19,8 +19,8 @@ use trailhunt_lang::ast::{ColumnPath, Query, Segment};
 use trailhunt_lang::{ParseError, Span};
 
 use crate::order::ORDER;
-use crate::resolve::{PathIndex, Resolved, known_paths, resolve_in, suggest};
-use crate::udf::{GetSpec, GetUdf};
+use crate::resolve::{PathIndex, Resolved, expand, known_paths, names_column, resolve_in, suggest};
+use crate::udf::{GetMode, GetSpec, GetUdf};
 
 /// A planning error: a place in the query, what is wrong, and how to fix it.
 pub type PlanError = ParseError;
@@ -88,6 +88,14 @@ impl State {
             .filter(|n| !matches!(n.as_str(), schema::KV | POS | ORDER | RN))
             .collect()
     }
+}
+
+/// The values of a column for grouping (see [`Planner::values`]).
+pub(crate) enum Values {
+    /// One value per row.
+    One(Expr),
+    /// A list of values per row (null when the row has none).
+    Many(Expr),
 }
 
 /// The column holding each row's place in the current order (planner-internal).
@@ -300,7 +308,7 @@ impl<'a> Planner<'a> {
                 return Ok(ident(&name));
             }
             let r = self.resolved(st, p, Use::Value);
-            return Ok(self.get(&name, p, &r));
+            return Ok(self.get(&name, p, &r, GetMode::First));
         }
         if st.has_column(&name) {
             return Ok(ident(&name));
@@ -315,13 +323,116 @@ impl<'a> Planner<'a> {
         Err(self.unknown(st, p))
     }
 
+    /// The values of column `p` for grouping: one value per row, or — for a path through
+    /// an array without an index (`resources.ARN`) — the list of the row's values, which
+    /// the stage unnests so that a row counts under each of its values.
+    pub(crate) fn values(&self, st: &State, p: &ColumnPath) -> PResult<Values> {
+        if let Some(r) = self.multi(st, p)? {
+            return Ok(Values::Many(self.get(&path_name(p), p, &r, GetMode::List)));
+        }
+        Ok(Values::One(self.column(st, p)?))
+    }
+
+    /// The value of column `p` for display (`table`): a multi-valued path shows every
+    /// value of the row (one value as itself, several as a JSON array).
+    pub(crate) fn display(&self, st: &State, p: &ColumnPath) -> PResult<Expr> {
+        match self.multi(st, p)? {
+            Some(r) => Ok(self.get(&path_name(p), p, &r, GetMode::Display)),
+            None => self.column(st, p),
+        }
+    }
+
+    /// How `p` resolves when it is a multi-valued path of the events.
+    fn multi(&self, st: &State, p: &ColumnPath) -> PResult<Option<Resolved>> {
+        let name = path_name(p);
+        if !st.events || special(&name).is_some() || st.has_column(&name) {
+            return Ok(None);
+        }
+        let r = self.resolved(st, p, Use::Value);
+        Ok(r.multi.then_some(r))
+    }
+
+    /// One element of a multi-valued path, to show in help (`resources[0].ARN`).
+    pub(crate) fn one_element(&self, st: &State, p: &ColumnPath) -> Option<String> {
+        let r = self.multi(st, p).ok()??;
+        let id = *r.ids.first()?;
+        Some(self.catalog.display(id))
+    }
+
+    /// `p` must name columns, not a wildcard (`by`, `dedup`, `top`…: `what`).
+    pub(crate) fn no_wildcard(&self, st: &State, p: &ColumnPath, what: &str) -> PResult<()> {
+        if !p.has_wildcard() {
+            return Ok(());
+        }
+        let names: Vec<String> = self
+            .expand_paths(st, p)
+            .into_iter()
+            .map(|c| c.raw)
+            .collect();
+        let e = ParseError::new(
+            p.span,
+            format!(
+                "`{what}` needs named columns, and `{}` is a wildcard",
+                p.raw
+            ),
+        );
+        Err(match names.len() {
+            0 => e.help(format!(
+                "name the columns to use; `{}` matches no column of the data",
+                p.raw
+            )),
+            n => {
+                let shown: Vec<&str> = names.iter().take(4).map(String::as_str).collect();
+                let more = if n > 4 {
+                    format!(" (and {} more: `table {}` shows them all)", n - 4, p.raw)
+                } else {
+                    String::new()
+                };
+                e.help(format!(
+                    "name the columns, e.g. `{what} {}`{more}",
+                    shown.join(", ")
+                ))
+            }
+        })
+    }
+
+    /// The columns a wildcard path stands for here, as plain paths: paths of the data's
+    /// catalog while rows are events (sorted by name; computed columns whose name matches
+    /// follow), else the current columns it matches, in their order.
+    pub(crate) fn expand_paths(&self, st: &State, p: &ColumnPath) -> Vec<ColumnPath> {
+        let plain = |keys: Vec<String>| ColumnPath {
+            raw: keys.join("."),
+            segments: keys.into_iter().map(Segment::Key).collect(),
+            span: p.span,
+        };
+        let split = |c: String| plain(c.split('.').map(str::to_string).collect());
+        let computed: Vec<String> = st
+            .columns()
+            .into_iter()
+            .filter(|c| {
+                c != POS && !c.starts_with("__") && (!st.events || !self.loaded.contains(c))
+            })
+            .filter(|c| names_column(p, c))
+            .collect();
+        if !st.events {
+            return computed.into_iter().map(split).collect();
+        }
+        let mut out: Vec<ColumnPath> = expand(p, self.index).into_iter().map(plain).collect();
+        for c in computed {
+            if !out.iter().any(|o| o.raw == c) {
+                out.push(split(c));
+            }
+        }
+        out
+    }
+
     /// Is `name` one of the typed CloudTrail columns?
     fn is_typed(&self, name: &str) -> bool {
         TYPED.iter().any(|(pp, _)| pp.join(".") == name)
     }
 
     /// The value of a resolved nested path.
-    fn get(&self, label: &str, p: &ColumnPath, r: &Resolved) -> Expr {
+    fn get(&self, label: &str, p: &ColumnPath, r: &Resolved, mode: GetMode) -> Expr {
         if !r.object && r.typed.len() == 1 && !p.has_wildcard() && r.ids.len() == 1 {
             return ident(&r.typed[0]);
         }
@@ -352,6 +463,7 @@ impl<'a> Planner<'a> {
             object: r.object,
             rel,
             typed_rel,
+            mode,
         };
         GetUdf::call(label, spec, ident(schema::KV), typed_args)
     }

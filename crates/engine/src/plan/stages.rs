@@ -12,7 +12,7 @@ use trailhunt_cloudtrail::schema;
 use trailhunt_lang::ParseError;
 use trailhunt_lang::ast::{Agg, AggFunc, ColumnPath, Stage, StageKind, WhereCond};
 
-use super::{POS, PResult, Planner, RN, State, df_err, ident, path_name};
+use super::{POS, PResult, Planner, RN, State, Values, df_err, ident, path_name};
 use crate::order::ORDER;
 use crate::percentile::ExactPercentile;
 use crate::udf::HelperUdf;
@@ -32,25 +32,24 @@ impl Planner<'_> {
                     )
                     .help("e.g. `stats count() by eventName`"));
                 }
-                let group = self.group(&st, &s.by)?;
+                let (st, group) = self.group(st, &s.by, "by", span)?;
                 self.aggregate(st, group, &s.aggs, true, span)
             }
             StageKind::GroupByCount(cols) => {
-                let group = self.group(&st, cols)?;
+                let (st, group) = self.group(st, cols, "groupbycount", span)?;
                 let st = self.aggregate(st, group, &[], true, span)?;
                 let mut keys = vec![ident(COUNT).sort(false, false)];
                 keys.extend(cols.iter().map(|c| ident(&path_name(c)).sort(true, false)));
                 self.sorted(st, keys, span)
             }
             StageKind::Count { by } => {
-                let group = self.group(&st, by)?;
+                let (st, group) = self.group(st, by, "count by", span)?;
                 self.aggregate(st, group, &[], true, span)
             }
             StageKind::CountDistinct(cols) => {
-                let args = cols
-                    .iter()
-                    .map(|c| self.column(&st, c))
-                    .collect::<PResult<Vec<_>>>()?;
+                // Each value of a multi-valued path counts: unnest them first.
+                let (st, group) = self.group(st, cols, "countdistinct", span)?;
+                let args: Vec<Expr> = group.into_iter().map(|(e, _)| e).collect();
                 let x = if args.len() == 1 {
                     args.into_iter().next().unwrap_or(lit(ScalarValue::Null))
                 } else {
@@ -144,10 +143,29 @@ impl Planner<'_> {
             }
             StageKind::Table(cols) => {
                 let mut st = self.ordered_events(st, span)?;
-                let mut exprs = cols
-                    .iter()
-                    .map(|c| Ok(self.column(&st, c)?.alias(path_name(c))))
-                    .collect::<PResult<Vec<_>>>()?;
+                let mut exprs = Vec::new();
+                let mut names: Vec<String> = Vec::new();
+                for c in cols {
+                    // A wildcard is one column per path it matches; a column named
+                    // twice shows once, where it first appears.
+                    let paths = if c.has_wildcard() {
+                        let found = self.expand_paths(&st, c);
+                        if found.is_empty() {
+                            return Err(self.matches_nothing(&st, c));
+                        }
+                        found
+                    } else {
+                        vec![c.clone()]
+                    };
+                    for p in paths {
+                        let name = path_name(&p);
+                        if names.contains(&name) {
+                            continue;
+                        }
+                        exprs.push(self.display(&st, &p)?.alias(&name));
+                        names.push(name);
+                    }
+                }
                 for internal in [POS, ORDER] {
                     if st.has_column(internal) {
                         exprs.push(ident(internal));
@@ -199,8 +217,9 @@ impl Planner<'_> {
                     ident(schema::TIMESTAMP),
                     origin,
                 );
+                let (st, by) = self.group(st, &tc.by, "by", span)?;
                 let mut group = vec![(bucket, "@q.time".to_string())];
-                group.extend(self.group(&st, &tc.by)?);
+                group.extend(by);
                 let names: Vec<String> = group.iter().map(|(_, n)| n.clone()).collect();
                 let st = self.aggregate(st, group, &tc.aggs, true, span)?;
                 let keys = names.iter().map(|n| ident(n).sort(true, false)).collect();
@@ -209,10 +228,59 @@ impl Planner<'_> {
         }
     }
 
-    fn group(&self, st: &State, by: &[ColumnPath]) -> PResult<Vec<(Expr, String)>> {
-        by.iter()
-            .map(|p| Ok((self.column(st, p)?, path_name(p))))
-            .collect()
+    /// The group keys of `by` (named by their paths). A multi-valued path is unnested
+    /// first, so a row counts under each of its values (and once under null when it has
+    /// none); several multi-valued paths give every combination.
+    fn group(
+        &self,
+        st: State,
+        by: &[ColumnPath],
+        what: &str,
+        span: trailhunt_lang::Span,
+    ) -> PResult<(State, Vec<(Expr, String)>)> {
+        let mut group = Vec::new();
+        let mut lists = Vec::new();
+        for p in by {
+            self.no_wildcard(&st, p, what)?;
+            match self.values(&st, p)? {
+                Values::One(e) => group.push((e, path_name(p))),
+                Values::Many(e) => {
+                    let tmp = format!("__mv{}", lists.len());
+                    group.push((ident(&tmp), path_name(p)));
+                    lists.push((e, tmp));
+                }
+            }
+        }
+        let st = self.unnest(st, lists, span)?;
+        Ok((st, group))
+    }
+
+    /// Add each list as a column under its name, then give one row per value of each
+    /// (a row with no value keeps one row, with null).
+    fn unnest(
+        &self,
+        mut st: State,
+        lists: Vec<(Expr, String)>,
+        span: trailhunt_lang::Span,
+    ) -> PResult<State> {
+        if lists.is_empty() {
+            return Ok(st);
+        }
+        let mut cols: Vec<Expr> = st
+            .schema()
+            .fields()
+            .iter()
+            .map(|f| ident(f.name()))
+            .collect();
+        cols.extend(lists.iter().map(|(e, n)| e.clone().alias(n)));
+        st.b = st.b.project(cols).map_err(|e| df_err(span, e))?;
+        for (_, n) in &lists {
+            st.b =
+                st.b.unnest_column(datafusion::common::Column::new_unqualified(n))
+                    .map_err(|e| df_err(span, e))?;
+        }
+        st.ordered = false;
+        Ok(st)
     }
 
     /// Sort the rows, ties broken by [`ORDER`] (event order on events, the group keys
@@ -281,11 +349,23 @@ impl Planner<'_> {
                 continue; // `count()` without a name is `@q.count`
             }
             let tmp = |k: &str| format!("__a{i}_{k}");
-            let arg = |j: usize| -> PResult<Expr> {
-                let p = a.args.get(j).ok_or_else(|| {
+            let path = |j: usize| -> PResult<&ColumnPath> {
+                a.args.get(j).ok_or_else(|| {
                     ParseError::new(a.span, format!("`{}` needs a column", a.func.name()))
-                })?;
-                self.column(&st, p)
+                })
+            };
+            // Every value of a multi-valued path (`count`, `countdistinct`, `values`).
+            let arg_values = |j: usize| -> PResult<Values> {
+                let p = path(j)?;
+                self.no_wildcard(&st, p, a.func.name())?;
+                self.values(&st, p)
+            };
+            // One value per row: a multi-valued path is an error, not its first value.
+            let arg = |j: usize| -> PResult<Expr> {
+                match arg_values(j)? {
+                    Values::One(e) => Ok(e),
+                    Values::Many(_) => Err(self.not_one_value(&st, a, path(j)?)),
+                }
             };
             let ty = |e: &Expr| e.get_type(st.schema().as_ref()).unwrap_or(DataType::Null);
             let num = |e: Expr| {
@@ -297,23 +377,51 @@ impl Planner<'_> {
             };
             let out = match a.func {
                 AggFunc::Count => {
+                    // A multi-valued path counts the rows that have a value.
                     let e = if a.args.is_empty() {
                         agg::count(lit(1i64))
                     } else {
-                        agg::count(arg(0)?)
+                        match arg_values(0)? {
+                            Values::One(e) | Values::Many(e) => agg::count(e),
+                        }
                     };
                     aggr.push(e.alias(tmp("v")));
                     ident(&tmp("v"))
                 }
                 AggFunc::CountDistinct => {
-                    let args = (0..a.args.len()).map(arg).collect::<PResult<Vec<_>>>()?;
-                    let x = if args.len() == 1 {
-                        args.into_iter().next().unwrap_or(lit(ScalarValue::Null))
+                    let args = (0..a.args.len())
+                        .map(arg_values)
+                        .collect::<PResult<Vec<_>>>()?;
+                    if args.iter().any(|v| matches!(v, Values::Many(_))) {
+                        // Every value (or combination) of every row: gathered, then counted.
+                        let mut lists: Vec<Expr> = args
+                            .into_iter()
+                            .map(|v| match v {
+                                Values::One(e) | Values::Many(e) => e,
+                            })
+                            .collect();
+                        let x = if lists.len() == 1 {
+                            lists.remove(0)
+                        } else {
+                            HelperUdf::keys(lists)
+                        };
+                        aggr.push(agg::array_agg(x).alias(tmp("v")));
+                        HelperUdf::ndistinct(ident(&tmp("v")))
                     } else {
-                        HelperUdf::key(args)
-                    };
-                    aggr.push(agg::count_distinct(x).alias(tmp("v")));
-                    ident(&tmp("v"))
+                        let args: Vec<Expr> = args
+                            .into_iter()
+                            .map(|v| match v {
+                                Values::One(e) | Values::Many(e) => e,
+                            })
+                            .collect();
+                        let x = if args.len() == 1 {
+                            args.into_iter().next().unwrap_or(lit(ScalarValue::Null))
+                        } else {
+                            HelperUdf::key(args)
+                        };
+                        aggr.push(agg::count_distinct(x).alias(tmp("v")));
+                        ident(&tmp("v"))
+                    }
                 }
                 AggFunc::Sum => {
                     aggr.push(agg::sum(num(arg(0)?)).alias(tmp("v")));
@@ -354,7 +462,11 @@ impl Planner<'_> {
                     }
                 }
                 AggFunc::Values => {
-                    aggr.push(agg::array_agg(arg(0)?).alias(tmp("v")));
+                    // `th_values` takes each value of a multi-valued path's lists.
+                    let x = match arg_values(0)? {
+                        Values::One(e) | Values::Many(e) => e,
+                    };
+                    aggr.push(agg::array_agg(x).alias(tmp("v")));
                     HelperUdf::values(ident(&tmp("v")))
                 }
                 AggFunc::Earliest | AggFunc::Latest => {
@@ -465,12 +577,19 @@ impl Planner<'_> {
         Ok(st)
     }
 
+    /// Keep the first row per key. With a multi-valued path, a row is kept when it is
+    /// the first for one of its values (once, however many).
     fn dedup(&self, st: State, cols: &[ColumnPath], span: trailhunt_lang::Span) -> PResult<State> {
-        let keys = cols
-            .iter()
-            .map(|c| self.column(&st, c))
-            .collect::<PResult<Vec<_>>>()?;
         let st = self.positions(st, span)?;
+        let (st, group) = self.group(st, cols, "dedup", span)?;
+        let multi: Vec<String> = group
+            .iter()
+            .filter_map(|(e, _)| match e {
+                Expr::Column(c) if c.name.starts_with("__mv") => Some(c.name.clone()),
+                _ => None,
+            })
+            .collect();
+        let keys: Vec<Expr> = group.into_iter().map(|(e, _)| e).collect();
         let first = row_number()
             .partition_by(keys)
             .order_by(vec![ident(POS).sort(true, false)])
@@ -479,10 +598,57 @@ impl Planner<'_> {
         let mut st = self.window(st, vec![first.alias(RN)], span)?;
         st.b =
             st.b.filter(ident(RN).eq(lit(1u64)))
-                .and_then(|b| b.sort(vec![ident(POS).sort(true, false)]))
+                .map_err(|e| df_err(span, e))?;
+        let mut drop = vec![RN];
+        if !multi.is_empty() {
+            // A row first for several of its values is still one row.
+            let once = row_number()
+                .partition_by(vec![ident(POS)])
+                .order_by(vec![ident(POS).sort(true, false)])
+                .build()
+                .map_err(|e| df_err(span, e))?;
+            st = self.window(st, vec![once.alias("__once")], span)?;
+            st.b =
+                st.b.filter(ident("__once").eq(lit(1u64)))
+                    .map_err(|e| df_err(span, e))?;
+            drop.push("__once");
+            drop.extend(multi.iter().map(String::as_str));
+        }
+        st.b =
+            st.b.sort(vec![ident(POS).sort(true, false)])
                 .map_err(|e| df_err(span, e))?;
         st.ordered = true;
-        self.drop_columns(st, &[RN], span)
+        self.drop_columns(st, &drop, span)
+    }
+
+    /// The error for an aggregate that needs one value per row given a multi-valued path.
+    pub(crate) fn not_one_value(&self, st: &State, a: &Agg, p: &ColumnPath) -> ParseError {
+        let f = a.func.name();
+        let e = ParseError::new(
+            p.span,
+            format!(
+                "`{f}` needs one value per event, and `{}` has several (it goes through an array)",
+                p.raw
+            ),
+        );
+        match self.one_element(st, p) {
+            Some(one) => e.help(format!(
+                "name one element, e.g. `{f}({one})`; `values`, `countdistinct` and `by` take every value"
+            )),
+            None => e.help("name one array element with `[n]`; `values`, `countdistinct` and `by` take every value"),
+        }
+    }
+
+    /// The error for a wildcard in `table` that matches no column.
+    fn matches_nothing(&self, st: &State, p: &ColumnPath) -> ParseError {
+        let e = ParseError::new(p.span, format!("`{}` matches no column here", p.raw));
+        if st.events {
+            e.help(
+                "`\\columns` in the REPL (or `trailhunt columns`) lists the columns the data has",
+            )
+        } else {
+            e.help(format!("the columns here are: {}", st.columns().join(", ")))
+        }
     }
 
     fn top(
@@ -494,13 +660,44 @@ impl Planner<'_> {
         span: trailhunt_lang::Span,
     ) -> PResult<State> {
         let name = path_name(col);
-        let group = vec![(self.column(&st, col)?, name.clone())];
-        let st = self.aggregate(st, group, &[], true, span)?;
-        let total = Expr::from(WindowFunction::new(
-            WindowFunctionDefinition::AggregateUDF(datafusion::functions_aggregate::sum::sum_udaf()),
-            vec![ident(COUNT)],
-        ));
-        let mut st = self.window(st, vec![total.alias("__total")], span)?;
+        let what = if most { "top" } else { "rare" };
+        self.no_wildcard(&st, col, what)?;
+        let mut st = match self.values(&st, col)? {
+            Values::One(e) => {
+                let st = self.aggregate(st, vec![(e, name.clone())], &[], true, span)?;
+                let total = Expr::from(WindowFunction::new(
+                    WindowFunctionDefinition::AggregateUDF(
+                        datafusion::functions_aggregate::sum::sum_udaf(),
+                    ),
+                    vec![ident(COUNT)],
+                ));
+                self.window(st, vec![total.alias("__total")], span)?
+            }
+            Values::Many(_) => {
+                // The percent of events having each value: count the events before
+                // each one is counted under each of its values.
+                let events = Expr::from(WindowFunction::new(
+                    WindowFunctionDefinition::AggregateUDF(
+                        datafusion::functions_aggregate::count::count_udaf(),
+                    ),
+                    vec![lit(1i64)],
+                ));
+                let st = self.window(st, vec![events.alias("__events")], span)?;
+                let (mut st, group) = self.group(st, std::slice::from_ref(col), what, span)?;
+                let group: Vec<Expr> = group.into_iter().map(|(e, n)| e.alias(n)).collect();
+                st.b =
+                    st.b.aggregate(
+                        group,
+                        vec![
+                            agg::count(lit(1i64)).alias(COUNT),
+                            agg::max(ident("__events")).alias("__total"),
+                        ],
+                    )
+                    .map_err(|e| df_err(span, e))?;
+                st.events = false;
+                st
+            }
+        };
         let percent = (datafusion::logical_expr::cast(ident(COUNT), DataType::Float64)
             * lit(100.0)
             / datafusion::logical_expr::cast(ident("__total"), DataType::Float64))

@@ -6,6 +6,7 @@ use serde_json::{Map, Value, json};
 
 use super::common::s;
 
+mod multivalue;
 mod nulls;
 mod order;
 
@@ -14,6 +15,7 @@ pub fn compute(name: &str, records: &[Value]) -> Option<Vec<Value>> {
     Some(match name {
         "count_by_event_source" => count_by_event_source(records),
         n if n.starts_with("nulls_") => return nulls::compute(n, records),
+        n if n.starts_with("mv_") => return multivalue::compute(n, records),
         _ => return order::compute(name, records),
     })
 }
