@@ -312,7 +312,17 @@ pub fn cell_text(batch: &RecordBatch, col: usize, row: usize) -> String {
         return String::new();
     }
     match arr.data_type() {
-        DataType::Utf8 => arr.as_string::<i32>().value(row).to_string(),
+        DataType::Utf8 => {
+            let s = arr.as_string::<i32>().value(row);
+            // JSON text holding one string (a multi-valued path with one value) shows as
+            // that string, as a single value does.
+            if s.starts_with('"') && is_json_field(batch.schema().field(col)) {
+                if let Ok(Value::String(t)) = serde_json::from_str(s) {
+                    return t;
+                }
+            }
+            s.to_string()
+        }
         DataType::Dictionary(_, _) => {
             let d = arr.as_dictionary::<Int32Type>();
             let k = d.keys().value(row) as usize;
@@ -396,4 +406,38 @@ pub fn write_results(
         }
     }
     Ok(rows)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use trailhunt_cloudtrail::{LoadOptions, discover, load};
+
+    /// The flat formats show a multi-valued path as grammar/README.md says: one value as
+    /// itself (no JSON quotes), several as a JSON array, none as an empty cell.
+    #[test]
+    fn multi_valued_cells_in_csv() {
+        let path = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/fixtures/events.ndjson");
+        let found = discover(&[path]).unwrap();
+        let data = load(&found, &LoadOptions::default(), None).unwrap();
+        let engine = crate::Engine::new(data, 1).unwrap();
+        let q = "eventID = (e01 e02 e03) | table eventID, resources.ARN";
+        let out = engine.run(q, crate::TimeRange::default()).unwrap();
+        let mut buf = Vec::new();
+        write_results(
+            &out.batches,
+            &out.schema,
+            engine.catalog(),
+            Format::Csv,
+            &mut buf,
+        )
+        .unwrap();
+        assert_eq!(
+            String::from_utf8(buf).unwrap(),
+            "eventID,resources.ARN\n\
+             e01,\"[\"\"arn:aws:s3:::prod-reports/q1/summary.csv\"\",\"\"arn:aws:s3:::prod-reports\"\"]\"\n\
+             e02,arn:aws:s3:::prod-payroll/2024/feb.xlsx\n\
+             e03,\n"
+        );
+    }
 }

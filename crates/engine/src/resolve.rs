@@ -336,6 +336,42 @@ mod tests {
     }
 
     #[test]
+    fn array_paths_are_multi_valued_and_wildcards_expand() {
+        let (c, l) = catalog();
+        let idx = PathIndex::new(&c);
+        // Through the array without an index: several values; with one: one value.
+        assert!(resolve(&path("resources.ARN"), &c, &l).multi);
+        assert!(!resolve(&path("resources[1].ARN"), &c, &l).multi);
+        // The whole array (an object per element) is one JSON value.
+        assert!(!resolve(&path("resources"), &c, &l).multi);
+        assert!(!resolve(&path("requestParameters.bucketName"), &c, &l).multi);
+        let names = |p: &str| -> Vec<String> {
+            expand(&path(p), &idx)
+                .into_iter()
+                .map(|k| k.join("."))
+                .collect()
+        };
+        assert_eq!(
+            names("requestParameters.*"),
+            [
+                "requestParameters.bucketName",
+                "requestParameters.key",
+                "requestParameters.roleName"
+            ]
+        );
+        assert_eq!(
+            names("*"),
+            ["requestParameters", "resources", "userIdentity"]
+        );
+        assert_eq!(names("resources.**"), ["resources.ARN"]);
+        assert_eq!(names("**.ARN"), ["resources.ARN"]);
+        assert!(names("nope.*").is_empty());
+        assert!(names_column(&path("@q.*"), "@q.count"));
+        assert!(!names_column(&path("@q.*"), "eventName"));
+        assert!(names_column(&path("**"), "a.b"));
+    }
+
+    #[test]
     fn suggestions_prefer_case_differences() {
         let (c, _) = catalog();
         let known = known_paths(&c);
