@@ -875,6 +875,7 @@ mod tests {
             object,
             rel: rel.iter().map(|(id, k)| (*id, seg(k))).collect(),
             typed_rel: typed_rel.iter().map(|k| seg(k)).collect(),
+            mode: GetMode::First,
         }
     }
 
@@ -904,6 +905,20 @@ mod tests {
         assert!(!merged(
             &call("p", base()),
             &call("p", spec(&[3, 4], true, &[(3, "a"), (4, "b")], &["u"]))
+        ));
+        // The first value, every value as a list, every value for display.
+        let mode = |mode: GetMode| GetSpec {
+            object: false,
+            mode,
+            ..base()
+        };
+        assert!(!merged(
+            &call("p", mode(GetMode::First)),
+            &call("p", mode(GetMode::List))
+        ));
+        assert!(!merged(
+            &call("p", mode(GetMode::List)),
+            &call("p", mode(GetMode::Display))
         ));
     }
 
