@@ -316,10 +316,11 @@ pub fn cell_text(batch: &RecordBatch, col: usize, row: usize) -> String {
             let s = arr.as_string::<i32>().value(row);
             // JSON text holding one string (a multi-valued path with one value) shows as
             // that string, as a single value does.
-            if s.starts_with('"') && is_json_field(batch.schema().field(col)) {
-                if let Ok(Value::String(t)) = serde_json::from_str(s) {
-                    return t;
-                }
+            if s.starts_with('"')
+                && is_json_field(batch.schema().field(col))
+                && let Ok(Value::String(t)) = serde_json::from_str(s)
+            {
+                return t;
             }
             s.to_string()
         }

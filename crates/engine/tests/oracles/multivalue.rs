@@ -70,7 +70,7 @@ fn keys(r: &Value, key: &str) -> Vec<Option<String>> {
 /// Ascending, null last (`Option` orders `None` first, so flip that).
 fn null_last<K: Ord + Clone, V>(m: BTreeMap<Option<K>, V>) -> Vec<(Option<K>, V)> {
     let mut rows: Vec<(Option<K>, V)> = m.into_iter().collect();
-    rows.sort_by(|(a, _), (b, _)| (a.is_none(), a.clone()).cmp(&(b.is_none(), b.clone())));
+    rows.sort_by_key(|(a, _)| (a.is_none(), a.clone()));
     rows
 }
 
@@ -106,7 +106,7 @@ fn count_by_type_and_source(records: &[Value]) -> Vec<Value> {
     }
     let mut rows: Vec<_> = counts.into_iter().collect();
     let nl = |k: &Option<String>| (k.is_none(), k.clone());
-    rows.sort_by(|((a1, a2), _), ((b1, b2), _)| (nl(a1), nl(a2)).cmp(&(nl(b1), nl(b2))));
+    rows.sort_by_key(|((a1, a2), _)| (nl(a1), nl(a2)));
     rows.into_iter()
         .map(|((t, src), n)| json!({"resources.type": t, "eventSource": src, "@q.count": n}))
         .collect()
@@ -163,7 +163,7 @@ fn top(records: &[Value], key: &str, n: usize) -> Vec<Value> {
         }
     }
     let mut rows = null_last(counts);
-    rows.sort_by(|a, b| b.1.cmp(&a.1)); // stable: ties keep ascending key order
+    rows.sort_by_key(|r| std::cmp::Reverse(r.1)); // stable: ties keep ascending key order
     let events = records.len() as f64;
     let col = format!("resources.{key}");
     rows.into_iter()
