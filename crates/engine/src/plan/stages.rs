@@ -151,7 +151,12 @@ impl Planner<'_> {
                     let paths = if c.has_wildcard() {
                         let found = self.expand_paths(&st, c);
                         if found.is_empty() {
-                            return Err(self.matches_nothing(&st, c));
+                            // Like a path no event has: a warning while rows are events,
+                            // an error where the columns are known exactly.
+                            if !st.events {
+                                return Err(self.matches_nothing(&st, c));
+                            }
+                            self.wildcard_absent(&st, c);
                         }
                         found
                     } else {
@@ -165,6 +170,12 @@ impl Planner<'_> {
                         exprs.push(self.display(&st, &p)?.alias(&name));
                         names.push(name);
                     }
+                }
+                if exprs.is_empty() {
+                    let first = cols.first().ok_or_else(|| {
+                        ParseError::new(span, "`table` needs at least one column")
+                    })?;
+                    return Err(self.matches_nothing(&st, first));
                 }
                 for internal in [POS, ORDER] {
                     if st.has_column(internal) {
@@ -637,6 +648,20 @@ impl Planner<'_> {
             )),
             None => e.help("name one array element with `[n]`; `values`, `countdistinct` and `by` take every value"),
         }
+    }
+
+    /// The warning for a wildcard in `table` that matches no path of the events.
+    fn wildcard_absent(&self, st: &State, p: &ColumnPath) {
+        let mut warnings = self.warnings.borrow_mut();
+        if warnings.iter().any(|(n, _)| *n == p.raw) {
+            return;
+        }
+        let mut w = self.matches_nothing(st, p);
+        w.message = format!(
+            "no event has a path matching `{}`: it adds no column",
+            p.raw
+        );
+        warnings.push((p.raw.clone(), w));
     }
 
     /// The error for a wildcard in `table` that matches no column.
