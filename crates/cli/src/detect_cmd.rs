@@ -11,17 +11,22 @@ use trailhunt_hunt::{DetectOptions, Detector, Hit, HuntError, load_sigma_rules, 
 use trailhunt_rules::{Rule, load_rules};
 
 use crate::load_cmd::InputArgs;
+use crate::util::TimeArgs;
 
 pub const EXAMPLES: &str = "Examples:
   trailhunt detect examples/data
   trailhunt detect AWSLogs/ --rules my-rules/ --format json | jq '.[].rule'
   trailhunt detect examples/data --sigma ../sigma/rules/cloud/aws/cloudtrail
   trailhunt detect logs/ --whole-span --format ndjson
+  trailhunt detect AWSLogs/ --from 2024-03-01 --to 2024-03-08
+  zcat events.json.gz | trailhunt detect --format json
 
 Each rule is replayed over the data as if it had run on schedule: every
 run_frequency_s (default: time_range_s) it looks back time_range_s; overlapping
 firing runs merge into one hit. Rules without a schedule (Sigma, saved queries)
-look back 3600 s every 300 s.
+look back 3600 s every 300 s. With --since/--from/--to only the events in that range
+are loaded, so the rules see nothing outside it. Without a PATH, events are read
+from standard input when it is a pipe or a file.
 
 Exit status: 0 when some rule fired, 1 when none did, 2 on error (including a rule
 that could not be evaluated; the other rules still run).";
@@ -109,6 +114,8 @@ pub struct DetectArgs {
     #[command(flatten)]
     input: InputArgs,
     #[command(flatten)]
+    time: TimeArgs,
+    #[command(flatten)]
     rules: RuleArgs,
     /// Output format.
     #[arg(long, value_enum, default_value_t = DetectFormat::Table)]
@@ -119,20 +126,35 @@ pub struct DetectArgs {
 }
 
 /// Loads the data and rules and evaluates every rule; errors go to stderr.
-pub fn detect(input: &InputArgs, rule_args: &RuleArgs, sample: usize) -> Result<(Vec<Hit>, bool)> {
+pub fn detect(
+    input: &InputArgs,
+    time: &TimeArgs,
+    rule_args: &RuleArgs,
+    sample: usize,
+) -> Result<(Vec<Hit>, bool)> {
+    // A bad range fails before the rules and the data are read.
+    time.range()?;
     let rules = rule_args.load()?;
-    let data = input.load()?;
+    let data = input.load_in(time)?;
     let engine = Engine::new(data, input.threads)?;
-    // A rule's path the data lacks matches nothing: warn, as `query` does.
+    // A rule's path the data lacks matches nothing there (the data holds no such event):
+    // one line per rule says so, without the query-sized carets `query` shows.
     for rule in &rules {
         if let Ok(warnings) = engine.check(&rule.query_text)
             && !warnings.is_empty()
         {
-            let path = rule.path.display();
-            eprintln!("in rule `{}` ({path}):", rule.name);
-            eprint!(
-                "{}",
-                trailhunt_engine::render_warnings(&rule.query_text, &warnings)
+            let text = &rule.query_text;
+            let mut paths: Vec<String> = warnings
+                .iter()
+                .filter_map(|w| text.get(w.span.start..w.span.end))
+                .map(|p| format!("`{p}`"))
+                .collect();
+            paths.dedup();
+            eprintln!(
+                "warning: rule `{}` ({}): no event has {}, so its test matches nothing",
+                rule.name,
+                rule.path.display(),
+                paths.join(", ")
             );
         }
     }
@@ -157,7 +179,7 @@ fn report_errors(errors: &[HuntError]) -> Result<()> {
 }
 
 pub fn run(args: DetectArgs) -> Result<ExitCode> {
-    let (hits, failed) = detect(&args.input, &args.rules, args.sample)?;
+    let (hits, failed) = detect(&args.input, &args.time, &args.rules, args.sample)?;
     let mut out = std::io::stdout().lock();
     match args.format {
         DetectFormat::Table => render::write_hits_text(&hits, &mut out)?,

@@ -11,15 +11,21 @@ use trailhunt_hunt::{hunt, render};
 
 use crate::detect_cmd::{RuleArgs, detect};
 use crate::load_cmd::InputArgs;
+use crate::util::TimeArgs;
 
 pub const EXAMPLES: &str = "Examples:
   trailhunt hunt examples/data
   trailhunt hunt AWSLogs/ --format html --out report.html
   trailhunt hunt logs/ --format json | jq '.[0] | {entity_id, score, tactics}'
+  trailhunt hunt AWSLogs/ --since 7d --top 10
+  cat trail/*.json | trailhunt hunt
 
 Score = (sum of severity weights of the distinct rules that hit the entity:
 Informational 1, Low 2, Medium 4, High 8, Critical 16, Fatal 32)
 x (number of distinct ATT&CK tactics among them).
+
+With --since/--from/--to only the events in that range are loaded. Without a PATH,
+events are read from standard input when it is a pipe or a file.
 
 Exit status: 0 when some entity was hit, 1 when none, 2 on error.";
 
@@ -35,6 +41,8 @@ pub struct HuntArgs {
     #[command(flatten)]
     input: InputArgs,
     #[command(flatten)]
+    time: TimeArgs,
+    #[command(flatten)]
     rules: RuleArgs,
     /// Output format.
     #[arg(long, value_enum, default_value_t = HuntFormat::Table)]
@@ -48,7 +56,7 @@ pub struct HuntArgs {
 }
 
 pub fn run(args: HuntArgs) -> Result<ExitCode> {
-    let (hits, failed) = detect(&args.input, &args.rules, 3)?;
+    let (hits, failed) = detect(&args.input, &args.time, &args.rules, 3)?;
     let mut reports = hunt(&hits);
     if let Some(n) = args.top {
         reports.truncate(n);

@@ -9,18 +9,22 @@ use tabled::builder::Builder as TableBuilder;
 use tabled::settings::Style;
 use trailhunt_cloudtrail::{Dataset, LoadOptions, LoadReport, WindowMode, discover};
 
-use crate::util::parse_duration;
+use crate::util::{TimeArgs, input_paths, parse_duration};
 
 pub const EXAMPLES: &str = "Examples:
   trailhunt load examples/data
   trailhunt load 'logs/**/*.json.gz' --format json | jq .records
-  zcat events.ndjson.gz | trailhunt load -
-  trailhunt load AWSLogs/ --session-gap 30m --strict";
+  zcat events.ndjson.gz | trailhunt load
+  trailhunt load AWSLogs/ --session-gap 30m --strict
+  trailhunt load AWSLogs/ --from 2024-03-01 --to 2024-03-02T12:00:00Z
+
+Without a PATH, events are read from standard input when it is a pipe or a file.";
 
 /// Where the data comes from and how to window it: shared by every command that loads.
 #[derive(Args, Debug, Clone)]
 pub struct InputArgs {
-    /// Files, folders (read recursively), globs, or `-` for standard input.
+    /// Files, folders (read recursively), globs, or `-` for standard input [default:
+    /// standard input, when it is a pipe or a file].
     #[arg(value_name = "PATH")]
     pub paths: Vec<String>,
     /// Events per window when cutting each entity's activity into count windows.
@@ -80,13 +84,18 @@ impl InputArgs {
         self.load_with(self.options()?)
     }
 
+    /// [`InputArgs::load`], only the events in `time`'s range (`--since/--from/--to`).
+    pub fn load_in(&self, time: &TimeArgs) -> Result<Dataset> {
+        let range = time.range()?;
+        self.load_with(LoadOptions {
+            from: range.from,
+            to: range.to,
+            ..self.options()?
+        })
+    }
+
     fn load_with(&self, options: LoadOptions) -> Result<Dataset> {
-        if self.paths.is_empty() {
-            anyhow::bail!(
-                "no input: give one or more files or folders of CloudTrail logs, or `-` to read standard input"
-            );
-        }
-        let found = discover(&self.paths)?;
+        let found = discover(&input_paths(&self.paths)?)?;
         let data = crate::progress::load_with_progress(&found, &options)?;
         print_problems(&data.report, &mut std::io::stderr().lock())?;
         if self.strict {
@@ -111,6 +120,8 @@ pub enum SummaryFormat {
 pub struct LoadArgs {
     #[command(flatten)]
     input: InputArgs,
+    #[command(flatten)]
+    time: TimeArgs,
     /// Output format of the summary.
     #[arg(long, value_enum, default_value_t = SummaryFormat::Table)]
     format: SummaryFormat,
@@ -130,7 +141,7 @@ pub fn print_problems(r: &LoadReport, w: &mut impl Write) -> std::io::Result<()>
 }
 
 pub fn run(args: LoadArgs) -> Result<ExitCode> {
-    let data = args.input.load()?;
+    let data = args.input.load_in(&args.time)?;
     let r = &data.report;
     let mut out = std::io::stdout().lock();
     match args.format {

@@ -5,12 +5,12 @@ use std::process::ExitCode;
 
 use anyhow::{Context, Result};
 use clap::{Args, ValueEnum};
+use trailhunt_engine::Engine;
 use trailhunt_engine::output::{Format, write_results};
 use trailhunt_engine::table::{TableOptions, write_table};
-use trailhunt_engine::{Engine, TimeRange};
 
 use crate::load_cmd::InputArgs;
-use crate::util::parse_duration;
+pub use crate::util::TimeArgs;
 
 pub const QUERY_EXAMPLES: &str = "Examples:
   trailhunt query 'eventName=ConsoleLogin errorMessage:\"Failed authentication\"' examples/data
@@ -18,7 +18,10 @@ pub const QUERY_EXAMPLES: &str = "Examples:
   trailhunt query -f hunt.thq AWSLogs/ --since 24h --format csv > out.csv
   trailhunt query 'userIdentity.type=Root | table timestamp, eventName, sourceIPAddress' logs/ | jq .
   zcat events.json.gz | trailhunt query 'eventName=GetSecretValue' - --format csv
+  cat trail/*.json | trailhunt query '* | groupbycount eventName'
   if trailhunt query 'eventName=StopLogging' logs/ > hits.ndjson; then echo found; fi
+
+Without a PATH, events are read from standard input when it is a pipe or a file.
 
 Exit status: 0 when rows were returned, 1 when none, 2 on error.";
 
@@ -39,40 +42,6 @@ impl From<OutFormat> for Format {
             OutFormat::Ndjson => Format::Ndjson,
             OutFormat::Csv => Format::Csv,
             OutFormat::Tsv => Format::Tsv,
-        }
-    }
-}
-
-/// The time restriction flags shared by commands that query.
-#[derive(Args, Debug, Clone, Default)]
-pub struct TimeArgs {
-    /// Only events from this long ago until now (e.g. `24h`, `7d`, `30m`).
-    #[arg(long, value_name = "DURATION", value_parser = parse_duration, conflicts_with = "from")]
-    pub since: Option<i64>,
-    /// Only events at or after this time (RFC 3339, e.g. 2024-03-01T00:00:00Z).
-    #[arg(long, value_name = "TIME", value_parser = parse_time)]
-    pub from: Option<i64>,
-    /// Only events before this time (RFC 3339).
-    #[arg(long, value_name = "TIME", value_parser = parse_time)]
-    pub to: Option<i64>,
-}
-
-pub fn parse_time(s: &str) -> Result<i64, String> {
-    trailhunt_cloudtrail::time::parse_event_time(s)
-        .or_else(|| trailhunt_cloudtrail::time::parse_event_time(&format!("{s}T00:00:00Z")))
-        .ok_or_else(|| {
-            format!("`{s}` is not a time; write it like 2024-03-01T12:00:00Z or 2024-03-01")
-        })
-}
-
-impl TimeArgs {
-    pub fn range(&self) -> TimeRange {
-        let now = std::time::SystemTime::now()
-            .duration_since(std::time::UNIX_EPOCH)
-            .map_or(0, |d| d.as_nanos() as i64);
-        TimeRange {
-            from: self.since.map(|s| now - s).or(self.from),
-            to: self.to,
         }
     }
 }
@@ -139,12 +108,12 @@ pub fn run_text(
             return Ok(ExitCode::from(2));
         }
     };
-    let range = time.range();
+    let range = time.range()?;
     // Load only what this query reads (see `trailhunt_engine::pushdown`).
     let hints = trailhunt_engine::pushdown::hints(&query);
     let data = input.load_for(range.from, range.to, hints)?;
     let engine = Engine::new(data, input.threads).map_err(|e| anyhow::anyhow!("{e}"))?;
-    let out = match engine.run(text, time.range()) {
+    let out = match engine.run(text, range) {
         Ok(o) => o,
         Err(e) => {
             eprint!("{}", e.render(text));
@@ -202,6 +171,7 @@ pub struct ExplainArgs {
 
 pub fn explain(args: ExplainArgs) -> Result<ExitCode> {
     let text = args.query;
+    let range = args.time.range()?;
     let mut out = std::io::stdout().lock();
     if args.paths.is_empty() {
         return match trailhunt_lang::explain(&text) {
@@ -227,7 +197,7 @@ pub fn explain(args: ExplainArgs) -> Result<ExitCode> {
         threads: 0,
     };
     let engine = Engine::new(input.load()?, 0).map_err(|e| anyhow::anyhow!("{e}"))?;
-    match engine.explain(&text, args.time.range()) {
+    match engine.explain(&text, range) {
         Ok(s) => {
             writeln!(out, "{s}")?;
             Ok(ExitCode::SUCCESS)

@@ -12,11 +12,13 @@ use trailhunt_hunt::{EngineRunner, planner_check, planner_check_any, tests_engin
 use trailhunt_rules::{Rule, RuleProblem, lint, load_rules, run_tests};
 
 use crate::detect_cmd::default_dir;
+use crate::util::TimeArgs;
 
 pub const EXAMPLES: &str = "Examples:
   trailhunt rules test rules/
   trailhunt rules lint rules/ --data examples/data
   trailhunt rules lint my-rule.yml
+  trailhunt rules lint rules/ --data AWSLogs/ --since 7d
 
 `test` exits 1 when a test failed; `lint` exits 1 when it found an error
 (warnings alone exit 0); both exit 2 when the rules cannot be read.";
@@ -45,6 +47,8 @@ enum RulesCommand {
         /// Data to plan the queries against [default: the repository's `examples/data`].
         #[arg(long, value_name = "PATH")]
         data: Vec<String>,
+        #[command(flatten)]
+        time: TimeArgs,
     },
 }
 
@@ -62,7 +66,7 @@ fn rules_in(dir: Option<PathBuf>) -> Result<(Vec<Rule>, Vec<RuleProblem>)> {
 pub fn run(args: RulesArgs) -> Result<ExitCode> {
     match args.command {
         RulesCommand::Test { dir, quiet } => test(dir, quiet),
-        RulesCommand::Lint { dir, data } => lint_cmd(dir, data),
+        RulesCommand::Lint { dir, data, time } => lint_cmd(dir, data, &time),
     }
 }
 
@@ -96,7 +100,8 @@ fn test(dir: Option<PathBuf>, quiet: bool) -> Result<ExitCode> {
     })
 }
 
-fn lint_cmd(dir: Option<PathBuf>, data: Vec<String>) -> Result<ExitCode> {
+fn lint_cmd(dir: Option<PathBuf>, data: Vec<String>, time: &TimeArgs) -> Result<ExitCode> {
+    let range = time.range()?;
     let (rules, mut problems) = rules_in(dir)?;
     let data = if data.is_empty() {
         default_dir("examples/data")
@@ -111,7 +116,12 @@ fn lint_cmd(dir: Option<PathBuf>, data: Vec<String>) -> Result<ExitCode> {
         );
         None
     } else {
-        let loaded = load(&discover(&data)?, &LoadOptions::default(), None)?;
+        let options = LoadOptions {
+            from: range.from,
+            to: range.to,
+            ..LoadOptions::default()
+        };
+        let loaded = load(&discover(&data)?, &options, None)?;
         Some(Engine::new(loaded, 0)?)
     };
     for rule in &rules {

@@ -35,3 +35,112 @@ pub fn parse_duration(s: &str) -> Result<i64, String> {
         .and_then(|v| v.checked_mul(1_000_000_000))
         .ok_or_else(|| format!("`{s}` is too long a duration"))
 }
+
+/// The time restriction flags of every command that reads events (LANGUAGE.md §4):
+/// one definition, so `query`, `load`, `detect`, `hunt`, `rules lint` and the REPL
+/// read and check them alike.
+#[derive(clap::Args, Debug, Clone, Default)]
+pub struct TimeArgs {
+    /// Only events from this long ago until now (e.g. `24h`, `7d`, `30m`).
+    #[arg(long, value_name = "DURATION", value_parser = parse_duration, conflicts_with = "from")]
+    pub since: Option<i64>,
+    /// Only events at or after this time (RFC 3339, e.g. 2024-03-01T00:00:00Z, or a date).
+    #[arg(long, value_name = "TIME", value_parser = parse_time)]
+    pub from: Option<i64>,
+    /// Only events before this time (RFC 3339, or a date); must be after --from.
+    #[arg(long, value_name = "TIME", value_parser = parse_time)]
+    pub to: Option<i64>,
+}
+
+/// An RFC 3339 time, or a date meaning its midnight UTC, as Unix nanoseconds.
+pub fn parse_time(s: &str) -> Result<i64, String> {
+    trailhunt_cloudtrail::time::parse_event_time(s)
+        .or_else(|| trailhunt_cloudtrail::time::parse_event_time(&format!("{s}T00:00:00Z")))
+        .ok_or_else(|| {
+            format!("`{s}` is not a time; write it like 2024-03-01T12:00:00Z or 2024-03-01")
+        })
+}
+
+impl TimeArgs {
+    /// The half-open range `[from, to)` the flags select; an error when it is empty
+    /// (`--to` not after `--from`, or not after now minus `--since`).
+    pub fn range(&self) -> anyhow::Result<trailhunt_engine::TimeRange> {
+        let now = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map_or(0, |d| d.as_nanos() as i64);
+        let from = self.since.map(|s| now.saturating_sub(s)).or(self.from);
+        if let (Some(f), Some(t)) = (from, self.to) {
+            check_range(f, t, self.since.is_some())?;
+        }
+        Ok(trailhunt_engine::TimeRange { from, to: self.to })
+    }
+}
+
+/// `to` must be after `from` (`from` came from `--since` when `since`).
+pub fn check_range(from: i64, to: i64, since: bool) -> anyhow::Result<()> {
+    use trailhunt_cloudtrail::time::format_rfc3339;
+    if to > from {
+        return Ok(());
+    }
+    let start = if since {
+        format!("--since (from {})", format_rfc3339(from))
+    } else {
+        format!("--from {}", format_rfc3339(from))
+    };
+    anyhow::bail!(
+        "--to {} is not after {start}: the range holds no time; give a --to later than the start",
+        format_rfc3339(to)
+    )
+}
+
+/// The paths to read events from: the ones given, else standard input (`-`) when it
+/// is a pipe or a file (`cat *.json | trailhunt query …`), as jq and ripgrep do.
+pub fn input_paths(paths: &[String]) -> anyhow::Result<Vec<String>> {
+    if !paths.is_empty() {
+        return Ok(paths.to_vec());
+    }
+    match stdin_kind() {
+        Stdin::Data => Ok(vec!["-".to_string()]),
+        Stdin::Terminal => anyhow::bail!(
+            "no input: give files or folders of CloudTrail logs, or pipe them to standard input"
+        ),
+        Stdin::Other => anyhow::bail!(
+            "no input: no path was given and standard input is not a pipe or a file; give files or folders of CloudTrail logs, or `-` to read standard input anyway"
+        ),
+    }
+}
+
+enum Stdin {
+    /// A pipe, a socket or a redirected file.
+    Data,
+    Terminal,
+    /// Closed, `/dev/null` or another device: reading it would silently find nothing.
+    Other,
+}
+
+fn stdin_kind() -> Stdin {
+    use std::io::IsTerminal;
+    let stdin = std::io::stdin();
+    if stdin.is_terminal() {
+        return Stdin::Terminal;
+    }
+    #[cfg(unix)]
+    {
+        use std::os::fd::AsFd;
+        use std::os::unix::fs::FileTypeExt;
+        let kind = stdin
+            .as_fd()
+            .try_clone_to_owned()
+            .map(std::fs::File::from)
+            .and_then(|f| f.metadata())
+            .map(|m| m.file_type());
+        match kind {
+            Ok(t) if t.is_file() || t.is_fifo() || t.is_socket() => Stdin::Data,
+            _ => Stdin::Other,
+        }
+    }
+    #[cfg(not(unix))]
+    {
+        Stdin::Data
+    }
+}

@@ -387,6 +387,167 @@ fn a_path_no_event_has_warns_on_stderr_and_the_query_runs() {
         stderr(&agg).starts_with("error: unknown column `nope` at this point of the query"),
         "{}",
         stderr(&agg)
+// ---- input selection and time ranges (issue 9) ----
+
+/// The engine's hand-written fixture: ten NDJSON records, one with a space-separated time.
+fn events_fixture() -> std::path::PathBuf {
+    workspace_root().join("crates/engine/tests/fixtures/events.ndjson")
+}
+
+/// The fixture's records, read as JSON (not through trailhunt).
+fn raw_events() -> Vec<serde_json::Value> {
+    std::fs::read_to_string(events_fixture())
+        .unwrap()
+        .lines()
+        .filter(|l| !l.trim().is_empty())
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect()
+}
+
+/// `eventTime` as `YYYY-MM-DDTHH:MM:SS` (all the fixture's times are UTC whole seconds),
+/// so times compare as strings.
+fn time_of(v: &serde_json::Value) -> String {
+    let t = v["eventTime"].as_str().unwrap().replace(' ', "T");
+    t.trim_end_matches('Z').to_string()
+}
+
+/// Records with `from <= eventTime < to` (both `YYYY-MM-DDTHH:MM:SS`) and, when given,
+/// this eventName.
+fn raw_between<'a>(
+    events: &'a [serde_json::Value],
+    from: &str,
+    to: &str,
+    name: Option<&str>,
+) -> Vec<&'a serde_json::Value> {
+    events
+        .iter()
+        .filter(|v| {
+            let t = time_of(v);
+            t.as_str() >= from && t.as_str() < to && name.is_none_or(|n| v["eventName"] == n)
+        })
+        .collect()
+}
+
+/// `userIdentity.arn` → how many of `events`.
+fn per_arn(events: &[&serde_json::Value]) -> std::collections::BTreeMap<String, u64> {
+    let mut out = std::collections::BTreeMap::new();
+    for v in events {
+        *out.entry(v["userIdentity"]["arn"].as_str().unwrap().to_string())
+            .or_insert(0) += 1;
+    }
+    out
+}
+
+/// A rules folder with one rule: every GetObject, in day-long tumbling windows.
+fn object_rule(dir: &std::path::Path) -> std::path::PathBuf {
+    let rules = dir.join("rules");
+    std::fs::create_dir_all(&rules).unwrap();
+    std::fs::write(
+        rules.join("object.yml"),
+        "name: Object read\ndescription: Any S3 object read.\nenabled: true\nseverity: Low\nquery_text: eventName=GetObject\ntime_range_s: 86400\nrun_frequency_s: 86400\ntags: [tactics.ta0009.collection]\n",
+    )
+    .unwrap();
+    rules
+}
+
+fn with_stdin_file(args: &[&str], cwd: &std::path::Path) -> std::process::Output {
+    bin()
+        .args(args)
+        .current_dir(cwd)
+        .stdin(std::fs::File::open(events_fixture()).unwrap())
+        .output()
+        .unwrap()
+}
+
+/// Entity → events over every hit of `detect --format json`.
+fn detected(o: &std::process::Output) -> std::collections::BTreeMap<String, u64> {
+    let hits: serde_json::Value = serde_json::from_str(&stdout(o)).unwrap();
+    let mut out = std::collections::BTreeMap::new();
+    for h in hits.as_array().unwrap() {
+        for e in h["entities"].as_array().unwrap() {
+            *out.entry(e["entity_id"].as_str().unwrap().to_string())
+                .or_insert(0) += e["events"].as_u64().unwrap();
+        }
+    }
+    out
+}
+
+#[test]
+fn without_a_path_events_come_from_piped_standard_input() {
+    let dir = tempfile::tempdir().unwrap();
+    let raw = raw_events();
+    let o = with_stdin_file(&["query", "* | count"], dir.path());
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    assert_eq!(stdout(&o), format!("{{\"@q.count\":{}}}\n", raw.len()));
+
+    // Through a pipe as well, as `cat events.ndjson | trailhunt query …`.
+    let mut child = bin()
+        .args(["query", "eventName=GetObject | count"])
+        .current_dir(dir.path())
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let text = std::fs::read(events_fixture()).unwrap();
+    child.stdin.take().unwrap().write_all(&text).unwrap();
+    let o = child.wait_with_output().unwrap();
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    let objects = raw.iter().filter(|v| v["eventName"] == "GetObject").count();
+    assert_eq!(stdout(&o), format!("{{\"@q.count\":{objects}}}\n"));
+
+    let o = with_stdin_file(&["load", "--format", "json"], dir.path());
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    let report: serde_json::Value = serde_json::from_str(&stdout(&o)).unwrap();
+    assert_eq!(report["records"], raw.len());
+
+    let rules = object_rule(dir.path());
+    let rules = rules.to_str().unwrap();
+    let o = with_stdin_file(
+        &["detect", "--rules", rules, "--format", "json"],
+        dir.path(),
+    );
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    let all = raw_between(&raw, "", "~", Some("GetObject"));
+    assert_eq!(detected(&o), per_arn(&all));
+
+    let o = with_stdin_file(&["hunt", "--rules", rules, "--format", "json"], dir.path());
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    let reports: serde_json::Value = serde_json::from_str(&stdout(&o)).unwrap();
+    let entities: std::collections::BTreeSet<String> = reports
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| r["entity_id"].as_str().unwrap().to_string())
+        .collect();
+    assert_eq!(entities, per_arn(&all).into_keys().collect());
+}
+
+#[test]
+fn without_a_path_or_data_on_standard_input_is_an_error() {
+    // `run` gives the child /dev/null: not a pipe or a file, so no silent zero results.
+    let dir = tempfile::tempdir().unwrap();
+    for args in [
+        &["query", "*"][..],
+        &["load"],
+        &["detect", "--rules", "."],
+        &["hunt", "--rules", "."],
+    ] {
+        let o = run(args, dir.path());
+        assert_eq!(o.status.code(), Some(2), "{args:?}");
+        assert_eq!(stdout(&o), "", "{args:?}");
+        assert_eq!(
+            stderr(&o),
+            "error: no input: no path was given and standard input is not a pipe or a file; give files or folders of CloudTrail logs, or `-` to read standard input anyway\n",
+            "{args:?}"
+        );
+    }
+    // The REPL reads its queries from standard input: never its events.
+    let o = run(&["repl"], dir.path());
+    assert_eq!(o.status.code(), Some(2));
+    assert_eq!(
+        stderr(&o),
+        "error: the REPL reads events from files or folders, not standard input (it reads your queries there); give a path, or pipe events to `trailhunt query` instead\n"
     );
 }
 
@@ -420,6 +581,148 @@ fn query_files_may_hold_comments() {
     assert_eq!(stdout(&o), "{\"@q.count\":1}\n");
     assert!(
         stderr(&o).starts_with("warning: no event has `odd#key`"),
+fn from_and_to_restrict_load_detect_and_hunt() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::copy(events_fixture(), dir.path().join("events.ndjson")).unwrap();
+    let rules = object_rule(dir.path());
+    let rules = rules.to_str().unwrap();
+    let raw = raw_events();
+    let range = [
+        "--from",
+        "2024-03-01T10:05:00Z",
+        "--to",
+        "2024-03-01T12:30:00Z",
+    ];
+    let (from, to) = ("2024-03-01T10:05:00", "2024-03-01T12:30:00");
+    let inside = raw_between(&raw, from, to, None);
+    assert!(inside.len() > 2 && inside.len() < raw.len());
+
+    let mut args = vec!["load", "events.ndjson", "--format", "json"];
+    args.extend(range);
+    let o = run(&args, dir.path());
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    let report: serde_json::Value = serde_json::from_str(&stdout(&o)).unwrap();
+    assert_eq!(report["records"], inside.len());
+    assert_eq!(report["records_outside_range"], raw.len() - inside.len());
+
+    let objects = raw_between(&raw, from, to, Some("GetObject"));
+    let mut args = vec![
+        "detect",
+        "events.ndjson",
+        "--rules",
+        rules,
+        "--format",
+        "json",
+    ];
+    args.extend(range);
+    let o = run(&args, dir.path());
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    let want = per_arn(&objects);
+    assert_eq!(detected(&o), want);
+    // Without the range alice has one more read: the range is what made the difference.
+    let all = per_arn(&raw_between(&raw, "", "~", Some("GetObject")));
+    assert_ne!(all, want);
+
+    let mut args = vec![
+        "hunt",
+        "events.ndjson",
+        "--rules",
+        rules,
+        "--format",
+        "json",
+    ];
+    args.extend(range);
+    let o = run(&args, dir.path());
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    let reports: serde_json::Value = serde_json::from_str(&stdout(&o)).unwrap();
+    let got: std::collections::BTreeMap<String, u64> = reports
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| {
+            let events = r["timeline"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|t| t["events"].as_u64().unwrap())
+                .sum();
+            (r["entity_id"].as_str().unwrap().to_string(), events)
+        })
+        .collect();
+    assert_eq!(got, want);
+
+    // A range holding no GetObject: nothing fires, exit 1.
+    let o = run(
+        &[
+            "detect",
+            "events.ndjson",
+            "--rules",
+            rules,
+            "--from",
+            "2024-03-01T11:00:00Z",
+            "--to",
+            "2024-03-01T12:00:00Z",
+        ],
+        dir.path(),
+    );
+    assert!(
+        raw_between(
+            &raw,
+            "2024-03-01T11:00:00",
+            "2024-03-01T12:00:00",
+            Some("GetObject")
+        )
+        .is_empty()
+    );
+    assert_eq!(o.status.code(), Some(1), "{}", stderr(&o));
+}
+
+#[test]
+fn to_not_after_from_is_an_error_naming_both() {
+    let dir = fixture();
+    let rules = object_rule(dir.path());
+    let rules = rules.to_str().unwrap();
+    for (from, to) in [
+        ("2024-03-02", "2024-03-01T12:00:00Z"),
+        ("2024-03-01T10:00:00Z", "2024-03-01T10:00:00Z"),
+    ] {
+        let want = format!(
+            "error: --to {} is not after --from {}: the range holds no time; give a --to later than the start\n",
+            if to.len() == 10 {
+                format!("{to}T00:00:00Z")
+            } else {
+                to.to_string()
+            },
+            if from.len() == 10 {
+                format!("{from}T00:00:00Z")
+            } else {
+                from.to_string()
+            },
+        );
+        for cmd in [
+            &["query", "*", "."][..],
+            &["load", "."],
+            &["detect", ".", "--rules", rules],
+            &["hunt", ".", "--rules", rules],
+            &["rules", "lint", rules, "--data", "."],
+            &["explain", "*", "."],
+        ] {
+            let mut args = cmd.to_vec();
+            args.extend(["--from", from, "--to", to]);
+            let o = run(&args, dir.path());
+            assert_eq!(o.status.code(), Some(2), "{args:?}");
+            assert_eq!(stdout(&o), "", "{args:?}");
+            assert_eq!(stderr(&o), want, "{args:?}");
+        }
+    }
+    // --since with --from is refused by the argument parser.
+    let o = run(
+        &["load", ".", "--since", "1d", "--from", "2024-03-01"],
+        dir.path(),
+    );
+    assert_eq!(o.status.code(), Some(2));
+    assert!(
+        stderr(&o).contains("'--since <DURATION>' cannot be used with '--from <TIME>'"),
         "{}",
         stderr(&o)
     );

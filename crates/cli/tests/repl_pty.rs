@@ -118,3 +118,42 @@ fn a_session_in_a_terminal() {
     let text = std::fs::read_to_string(history).unwrap();
     assert!(text.contains("\\save mine"), "{text}");
 }
+
+/// With no path and standard input a terminal, commands that read events say how to
+/// give them instead of waiting for input; the REPL never reads events from it.
+#[test]
+fn no_path_on_a_terminal_is_an_error() {
+    let home = tempfile::tempdir().unwrap();
+    for (args, message) in [
+        (
+            &["query", "*"][..],
+            "error: no input: give files or folders of CloudTrail logs, or pipe them to standard input",
+        ),
+        (
+            &["load"][..],
+            "error: no input: give files or folders of CloudTrail logs, or pipe them to standard input",
+        ),
+        (
+            &["repl"][..],
+            "error: the REPL reads events from files or folders, not standard input",
+        ),
+    ] {
+        let mut cmd = Command::new(env!("CARGO_BIN_EXE_trailhunt"));
+        cmd.args(args)
+            .current_dir(home.path())
+            .env("HOME", home.path())
+            .env("XDG_CONFIG_HOME", home.path().join("config"))
+            .env("XDG_DATA_HOME", home.path().join("data"))
+            .env("TERM", "xterm")
+            .env("NO_COLOR", "1");
+        let mut p = spawn_command(cmd, Some(20_000)).expect("spawn trailhunt");
+        p.exp_string(message)
+            .unwrap_or_else(|e| panic!("{args:?}: {e}"));
+        let status = p.process.wait().expect("exit");
+        assert_eq!(
+            status,
+            rexpect::process::wait::WaitStatus::Exited(p.process.child_pid, 2),
+            "{args:?}"
+        );
+    }
+}

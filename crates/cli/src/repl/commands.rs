@@ -16,8 +16,8 @@ use trailhunt_engine::{Engine, TimeRange};
 use super::helper::COMMANDS;
 use super::{Flow, Session, strip_indices};
 use crate::library_cmd::first_line;
-use crate::query_cmd::parse_time;
 use crate::util::parse_duration;
+use crate::util::parse_time;
 
 const OBJECT: u8 = 1 << 6;
 const ARRAY: u8 = 1 << 7;

@@ -19,7 +19,7 @@ use trailhunt_engine::{CancelToken, Engine, Output, TimeRange};
 
 use crate::library::{Library, history_file};
 use crate::load_cmd::InputArgs;
-use crate::query_cmd::TimeArgs;
+use crate::util::TimeArgs;
 use helper::{PathEntry, ReplHelper};
 
 pub const EXAMPLES: &str = "Examples:
@@ -30,9 +30,16 @@ pub const EXAMPLES: &str = "Examples:
 At the prompt, type a query and press Enter; a line ending in `|` (or with an open
 parenthesis or quote) continues on the next line. Tab completes stage names,
 functions and column paths (`userIdentity.<TAB>`); `\\help` lists the backslash
-commands. Ctrl-C cancels a running query, Ctrl-D leaves.";
+commands. Ctrl-C cancels a running query, Ctrl-D leaves.
+
+The REPL needs a PATH: it reads your queries from the terminal, so it never reads
+events from standard input (pipe them to `trailhunt query` instead). --since/--from/--to
+set the starting range of the queries (change it with \\since and \\range).";
 
 #[derive(Args, Debug)]
+#[command(mut_arg("paths", |a| a.help(
+    "Files, folders (read recursively) or globs: required, as standard input is the terminal the queries are typed on",
+)))]
 pub struct ReplArgs {
     #[command(flatten)]
     input: InputArgs,
@@ -67,9 +74,15 @@ pub enum Flow {
 }
 
 pub fn run(args: ReplArgs) -> Result<ExitCode> {
+    // The line editor reads the queries from standard input: events cannot come from it.
+    if args.input.paths.is_empty() || args.input.paths.iter().any(|p| p == "-") {
+        anyhow::bail!(
+            "the REPL reads events from files or folders, not standard input (it reads your queries there); give a path, or pipe events to `trailhunt query` instead"
+        );
+    }
+    let range = args.time.range()?;
     let data = args.input.load()?;
     let engine = Engine::new(data, args.input.threads).map_err(|e| anyhow::anyhow!("{e}"))?;
-    let range = args.time.range();
     let cancel = CancelToken::new();
     {
         let c = cancel.clone();
