@@ -324,3 +324,102 @@ fn completions_for_each_shell() {
         assert!(stdout(&o).contains("repl"), "{shell}");
     }
 }
+
+#[test]
+fn max_file_size_skips_a_file_over_it_with_a_named_warning() {
+    let dir = fixture();
+    // The fixture is under 4 KiB; padded, the same records are over it.
+    assert!(common::RECORDS.len() < 4096);
+    let big = format!("{}{}", common::RECORDS, " ".repeat(4096));
+    std::fs::write(dir.path().join("big.json"), big).unwrap();
+    let o = run(&["load", ".", "--max-file-size", "4KiB"], dir.path());
+    assert!(o.status.success(), "{}", stderr(&o));
+    let err = stderr(&o);
+    assert!(
+        err.contains("warning: skipped ./big.json: holds more than 4 KiB (the --max-file-size cap); if the file is genuine"),
+        "{err}"
+    );
+    assert!(err.contains("--max-file-size 8KiB"), "{err}");
+    // trail.json (the fixture) is under the cap and loads.
+    assert!(stdout(&o).contains("│ records"), "{}", stdout(&o));
+    let o = run(
+        &["load", ".", "--max-file-size", "4KiB", "--strict"],
+        dir.path(),
+    );
+    assert_eq!(o.status.code(), Some(2), "{}", stderr(&o));
+    // The default cap (4 GiB) takes both; the flag is on every command that loads.
+    let o = run(&["query", "* | count", ".", "--format", "csv"], dir.path());
+    assert_eq!(stdout(&o).lines().last(), Some("6"), "{}", stderr(&o));
+    let o = run(
+        &[
+            "query",
+            "* | count",
+            ".",
+            "--format",
+            "csv",
+            "--max-file-size",
+            "4KiB",
+        ],
+        dir.path(),
+    );
+    assert_eq!(stdout(&o).lines().last(), Some("3"), "{}", stderr(&o));
+    let o = run(&["load", ".", "--max-file-size", "lots"], dir.path());
+    assert_eq!(o.status.code(), Some(2));
+    assert!(stderr(&o).contains("not a size"), "{}", stderr(&o));
+}
+
+/// `eventID → (eventTime, window_id)` of a query's NDJSON rows.
+fn window_rows(o: &std::process::Output) -> std::collections::BTreeMap<String, (String, String)> {
+    assert!(o.status.success(), "{}", stderr(o));
+    stdout(o)
+        .lines()
+        .map(|l| {
+            let v: serde_json::Value = serde_json::from_str(l).unwrap();
+            let s = |k: &str| v[k].as_str().unwrap().to_string();
+            (s("eventID"), (s("eventTime"), s("window_id")))
+        })
+        .collect()
+}
+
+#[test]
+fn from_leaves_events_out_of_the_answer_not_out_of_their_windows() {
+    let root = workspace_root();
+    let data = root.join("examples/data");
+    let data = data.to_str().unwrap();
+    let q = |filter: &str| format!("{filter} | table eventID, eventTime, window_id");
+    let from = "2024-03-01T06:00:00Z";
+    // Everything, spelled so that no file is skipped for lacking text.
+    let all = window_rows(&run(
+        &[
+            "query",
+            &q("eventName=ConsoleLogin or eventName=ConsoleLogin"),
+            data,
+            "--format",
+            "ndjson",
+        ],
+        &root,
+    ));
+    let want: std::collections::BTreeMap<_, _> = all
+        .into_iter()
+        .filter(|(_, (t, _))| t.as_str() >= from)
+        .collect();
+    assert!(want.len() > 50, "{}", want.len());
+    for filter in [
+        "eventName=ConsoleLogin",
+        "eventName=ConsoleLogin or eventName=ConsoleLogin",
+    ] {
+        let got = window_rows(&run(
+            &[
+                "query",
+                &q(filter),
+                data,
+                "--format",
+                "ndjson",
+                "--from",
+                from,
+            ],
+            &root,
+        ));
+        assert_eq!(got, want, "{filter} --from {from}");
+    }
+}
