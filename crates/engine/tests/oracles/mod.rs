@@ -6,10 +6,13 @@ use serde_json::{Map, Value, json};
 
 use super::common::s;
 
+mod loader;
+
 /// The rows oracle `name` computes over `records`, or `None` when there is no such oracle.
 pub fn compute(name: &str, records: &[Value]) -> Option<Vec<Value>> {
     Some(match name {
         "count_by_event_source" => count_by_event_source(records),
+        n if n.starts_with("loader_") => return loader::compute(n, records),
         _ => return None,
     })
 }
