@@ -361,7 +361,9 @@ mod tests {
         assert_eq!(e.run("eventName=GetObject", r).unwrap().rows(), 1);
         assert_eq!(e.run("eventName=Nothing", r).unwrap().rows(), 0);
         let c = CancelToken::new();
-        let out = e.run_cancellable("requestParameters.bucketName: reports", r, &c).unwrap();
+        let out = e
+            .run_cancellable("requestParameters.bucketName: reports", r, &c)
+            .unwrap();
         assert_eq!(out.map(|o| o.rows()), Some(2));
         assert!(e.explain("* | count", r).unwrap().contains("physical plan"));
         drop(e);
@@ -384,6 +386,11 @@ mod tests {
     #[test]
     fn usable_outside_any_runtime() {
         let e = engine();
-        assert_eq!(e.run("eventName=PutObject", TimeRange::default()).unwrap().rows(), 1);
+        assert_eq!(
+            e.run("eventName=PutObject", TimeRange::default())
+                .unwrap()
+                .rows(),
+            1
+        );
     }
 }
