@@ -133,7 +133,7 @@ pub(crate) fn human_bytes(n: u64) -> String {
         (1 << 20, "MiB"),
         (1 << 10, "KiB"),
     ] {
-        if n >= unit && n % unit == 0 {
+        if n >= unit && n.is_multiple_of(unit) {
             return format!("{} {name}", n / unit);
         }
     }
