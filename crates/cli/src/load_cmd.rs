@@ -9,7 +9,7 @@ use tabled::builder::Builder as TableBuilder;
 use tabled::settings::Style;
 use trailhunt_cloudtrail::{Dataset, LoadOptions, LoadReport, WindowMode, discover};
 
-use crate::util::{TimeArgs, input_paths, parse_duration};
+use crate::util::{TimeArgs, input_paths, parse_duration, parse_size};
 
 pub const EXAMPLES: &str = "Examples:
   trailhunt load examples/data
@@ -44,6 +44,10 @@ pub struct InputArgs {
     /// Loader threads (default: one per core).
     #[arg(long, value_name = "N", default_value_t = 0)]
     pub threads: usize,
+    /// The most JSON one file may hold once decompressed (e.g. `8GiB`, `500MiB`): a file
+    /// over it — a gzip bomb — is skipped with a warning (an error with --strict).
+    #[arg(long, value_name = "SIZE", value_parser = parse_size, default_value = "4GiB")]
+    pub max_file_size: u64,
 }
 
 impl InputArgs {
@@ -53,6 +57,7 @@ impl InputArgs {
         }
         Ok(LoadOptions {
             threads: self.threads,
+            max_file_bytes: self.max_file_size,
             window: match self.session_gap {
                 Some(g) => WindowMode::Session(g),
                 None => WindowMode::Events(self.window_events),

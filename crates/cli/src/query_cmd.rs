@@ -195,6 +195,7 @@ pub fn explain(args: ExplainArgs) -> Result<ExitCode> {
         session_gap: None,
         strict: false,
         threads: 0,
+        max_file_size: trailhunt_cloudtrail::DEFAULT_MAX_FILE_BYTES,
     };
     let engine = Engine::new(input.load()?, 0).map_err(|e| anyhow::anyhow!("{e}"))?;
     match engine.explain(&text, range) {

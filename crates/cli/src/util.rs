@@ -144,3 +144,33 @@ fn stdin_kind() -> Stdin {
         Stdin::Data
     }
 }
+
+/// Parse a size like `4GiB`, `500MiB`, `64k`, `1000` (bytes) into bytes. Units are powers
+/// of 1024 however they are spelled (`G`, `GB` and `GiB` are all 2^30).
+pub fn parse_size(s: &str) -> Result<u64, String> {
+    let t = s.trim();
+    let split = t.find(|c: char| !c.is_ascii_digit()).unwrap_or(t.len());
+    let (n, unit) = t.split_at(split);
+    let n: u64 = n
+        .parse()
+        .map_err(|_| format!("`{s}` is not a size; write it like 4GiB, 500MiB or 100000"))?;
+    let shift = match unit.trim().to_ascii_lowercase().as_str() {
+        "" | "b" => 0,
+        "k" | "kb" | "kib" => 10,
+        "m" | "mb" | "mib" => 20,
+        "g" | "gb" | "gib" => 30,
+        "t" | "tb" | "tib" => 40,
+        other => {
+            return Err(format!(
+                "unknown unit `{other}` in `{s}`; use KiB, MiB, GiB or TiB"
+            ));
+        }
+    };
+    let v = n
+        .checked_mul(1u64 << shift)
+        .ok_or_else(|| format!("`{s}` is too large a size"))?;
+    if v == 0 {
+        return Err("the size must be more than 0 bytes".into());
+    }
+    Ok(v)
+}

@@ -387,6 +387,136 @@ fn a_path_no_event_has_warns_on_stderr_and_the_query_runs() {
         stderr(&agg).starts_with("error: unknown column `nope` at this point of the query"),
         "{}",
         stderr(&agg)
+    );
+}
+
+#[test]
+fn query_files_may_hold_comments() {
+    let dir = fixture();
+    std::fs::write(
+        dir.path().join("q.thq"),
+        "# Sign-ins that failed, and who tried.\n\
+         eventName=ConsoleLogin   # both outcomes | not a stage\n\
+         responseElements.ConsoleLogin=\"Failure\"\n\
+         # a whole line\n\
+         | table userIdentity.userName # who\n",
+    )
+    .unwrap();
+    let o = run(&["query", "-f", "q.thq", "trail.json"], dir.path());
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    assert_eq!(stdout(&o), "{\"userIdentity.userName\":\"bob\"}\n");
+    assert_eq!(stderr(&o), "");
+
+    // `#` inside quotes and backticks is text, not a comment.
+    std::fs::write(
+        dir.path().join("q2.thq"),
+        "userIdentity.userName=\"bob#1\" or eventName=GetObject # only GetObject exists\n\
+         or `odd#key`: x\n\
+         | count\n",
+    )
+    .unwrap();
+    let o = run(&["query", "-f", "q2.thq", "trail.json"], dir.path());
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    assert_eq!(stdout(&o), "{\"@q.count\":1}\n");
+    assert!(
+        stderr(&o).starts_with("warning: no event has `odd#key`"),
+        "{}",
+        stderr(&o)
+    );
+}
+
+#[test]
+fn a_bare_non_ascii_word_is_a_token_for_the_loader_and_the_matcher() {
+    let dir = tempfile::tempdir().unwrap();
+    let rec = |id: &str, msg: &str| {
+        format!(
+            r#"{{"Records":[{{"eventTime":"2024-03-01T10:00:00Z","eventID":"{id}","eventName":"SendMessage","eventSource":"chat.amazonaws.com","requestParameters":{{"text":"{msg}"}}}}]}}"#
+        )
+    };
+    std::fs::write(
+        dir.path().join("a.json"),
+        rec("a", "안녕하세요 고객님, café"),
+    )
+    .unwrap();
+    std::fs::write(dir.path().join("b.json"), rec("b", "Hello, CAFÉ")).unwrap();
+    let count = |q: &str| {
+        let o = run(&["query", q, "."], dir.path());
+        (o.status.code(), stdout(&o))
+    };
+    // Files without the word are skipped before parsing; the matcher agrees on the rest.
+    let one = (Some(0), "{\"@q.count\":1}\n".to_string());
+    assert_eq!(count("안녕하세요 | count"), one);
+    assert_eq!(count("\"안녕하세요\" | count"), one);
+    assert_eq!(count("requestParameters.text: 안녕하세요 | count"), one);
+    assert_eq!(count("CAFé | count"), one, "ASCII letters fold, é does not");
+    let zero = (Some(0), "{\"@q.count\":0}\n".to_string());
+    assert_eq!(count("안녕 | count"), zero, "a piece of a word is no token");
+}
+
+#[test]
+fn rules_lint_reports_a_path_neither_cloudtrail_nor_in_the_data_as_an_error() {
+    let dir = fixture();
+    let rule = |query: &str| {
+        format!(
+            r#"name: "Sign-in failures"
+description: "Failed console sign-ins."
+enabled: true
+severity: Low
+query_text: |-
+  {query}
+time_range_s: 3600
+run_frequency_s: 300
+tags:
+  - tactics.ta0006.credential_access
+  - techniques.t1110.brute_force
+references:
+  - https://docs.aws.amazon.com/awscloudtrail/latest/userguide/cloudtrail-event-reference-aws-console-sign-in-events.html
+author: test
+tests:
+  - name: "fires on a failure"
+    dataset_inline: |
+      {{"eventTime":"2024-03-01T10:00:00Z","eventSource":"signin.amazonaws.com","eventName":"ConsoleLogin","additionalEventData":{{"MFAUsed":"No"}},"responseElements":{{"ConsoleLogin":"Failure"}}}}
+    expected_detection_result: true
+  - name: "ignores a success"
+    dataset_inline: |
+      {{"eventTime":"2024-03-01T10:00:00Z","eventSource":"signin.amazonaws.com","eventName":"ConsoleLogin","additionalEventData":{{"MFAUsed":"No"}},"responseElements":{{"ConsoleLogin":"Success"}}}}
+    expected_detection_result: false
+"#
+        )
+    };
+    let rules = dir.path().join("rules");
+    std::fs::create_dir(&rules).unwrap();
+    // A typo: in neither the data nor the rule's tests, and not a CloudTrail field.
+    std::fs::write(
+        rules.join("typo.yml"),
+        rule("eventName=ConsoleLogin responseElements.ConsoleLogn=Failure"),
+    )
+    .unwrap();
+    let o = run(
+        &["rules", "lint", "rules", "--data", "trail.json"],
+        dir.path(),
+    );
+    assert_eq!(o.status.code(), Some(1), "{}", stdout(&o));
+    let out = stdout(&o);
+    assert!(
+        out.contains("error: query: no event has `responseElements.ConsoleLogn`")
+            && out.contains("did you mean `responseElements.ConsoleLogin`?"),
+        "{out}"
+    );
+    // A path the sample lacks but the rule's own test records have is known.
+    std::fs::write(
+        rules.join("typo.yml"),
+        rule("eventName=ConsoleLogin additionalEventData.MFAUsed=No responseElements.ConsoleLogin=Failure"),
+    )
+    .unwrap();
+    let o = run(
+        &["rules", "lint", "rules", "--data", "trail.json"],
+        dir.path(),
+    );
+    assert_eq!(o.status.code(), Some(0), "{}", stdout(&o));
+    assert!(stdout(&o).contains("1 rules, 0 errors"), "{}", stdout(&o));
+}
+
 // ---- input selection and time ranges (issue 9) ----
 
 /// The engine's hand-written fixture: ten NDJSON records, one with a space-separated time.
@@ -552,35 +682,6 @@ fn without_a_path_or_data_on_standard_input_is_an_error() {
 }
 
 #[test]
-fn query_files_may_hold_comments() {
-    let dir = fixture();
-    std::fs::write(
-        dir.path().join("q.thq"),
-        "# Sign-ins that failed, and who tried.\n\
-         eventName=ConsoleLogin   # both outcomes | not a stage\n\
-         responseElements.ConsoleLogin=\"Failure\"\n\
-         # a whole line\n\
-         | table userIdentity.userName # who\n",
-    )
-    .unwrap();
-    let o = run(&["query", "-f", "q.thq", "trail.json"], dir.path());
-    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
-    assert_eq!(stdout(&o), "{\"userIdentity.userName\":\"bob\"}\n");
-    assert_eq!(stderr(&o), "");
-
-    // `#` inside quotes and backticks is text, not a comment.
-    std::fs::write(
-        dir.path().join("q2.thq"),
-        "userIdentity.userName=\"bob#1\" or eventName=GetObject # only GetObject exists\n\
-         or `odd#key`: x\n\
-         | count\n",
-    )
-    .unwrap();
-    let o = run(&["query", "-f", "q2.thq", "trail.json"], dir.path());
-    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
-    assert_eq!(stdout(&o), "{\"@q.count\":1}\n");
-    assert!(
-        stderr(&o).starts_with("warning: no event has `odd#key`"),
 fn from_and_to_restrict_load_detect_and_hunt() {
     let dir = tempfile::tempdir().unwrap();
     std::fs::copy(events_fixture(), dir.path().join("events.ndjson")).unwrap();
@@ -729,93 +830,100 @@ fn to_not_after_from_is_an_error_naming_both() {
 }
 
 #[test]
-fn a_bare_non_ascii_word_is_a_token_for_the_loader_and_the_matcher() {
-    let dir = tempfile::tempdir().unwrap();
-    let rec = |id: &str, msg: &str| {
-        format!(
-            r#"{{"Records":[{{"eventTime":"2024-03-01T10:00:00Z","eventID":"{id}","eventName":"SendMessage","eventSource":"chat.amazonaws.com","requestParameters":{{"text":"{msg}"}}}}]}}"#
-        )
-    };
-    std::fs::write(
-        dir.path().join("a.json"),
-        rec("a", "안녕하세요 고객님, café"),
-    )
-    .unwrap();
-    std::fs::write(dir.path().join("b.json"), rec("b", "Hello, CAFÉ")).unwrap();
-    let count = |q: &str| {
-        let o = run(&["query", q, "."], dir.path());
-        (o.status.code(), stdout(&o))
-    };
-    // Files without the word are skipped before parsing; the matcher agrees on the rest.
-    let one = (Some(0), "{\"@q.count\":1}\n".to_string());
-    assert_eq!(count("안녕하세요 | count"), one);
-    assert_eq!(count("\"안녕하세요\" | count"), one);
-    assert_eq!(count("requestParameters.text: 안녕하세요 | count"), one);
-    assert_eq!(count("CAFé | count"), one, "ASCII letters fold, é does not");
-    let zero = (Some(0), "{\"@q.count\":0}\n".to_string());
-    assert_eq!(count("안녕 | count"), zero, "a piece of a word is no token");
+fn max_file_size_skips_a_file_over_it_with_a_named_warning() {
+    let dir = fixture();
+    // The fixture is under 4 KiB; padded, the same records are over it.
+    assert!(common::RECORDS.len() < 4096);
+    let big = format!("{}{}", common::RECORDS, " ".repeat(4096));
+    std::fs::write(dir.path().join("big.json"), big).unwrap();
+    let o = run(&["load", ".", "--max-file-size", "4KiB"], dir.path());
+    assert!(o.status.success(), "{}", stderr(&o));
+    let err = stderr(&o);
+    assert!(
+        err.contains("warning: skipped ./big.json: holds more than 4 KiB (the --max-file-size cap); if the file is genuine"),
+        "{err}"
+    );
+    assert!(err.contains("--max-file-size 8KiB"), "{err}");
+    // trail.json (the fixture) is under the cap and loads.
+    assert!(stdout(&o).contains("│ records"), "{}", stdout(&o));
+    let o = run(
+        &["load", ".", "--max-file-size", "4KiB", "--strict"],
+        dir.path(),
+    );
+    assert_eq!(o.status.code(), Some(2), "{}", stderr(&o));
+    // The default cap (4 GiB) takes both; the flag is on every command that loads.
+    let o = run(&["query", "* | count", ".", "--format", "csv"], dir.path());
+    assert_eq!(stdout(&o).lines().last(), Some("6"), "{}", stderr(&o));
+    let o = run(
+        &[
+            "query",
+            "* | count",
+            ".",
+            "--format",
+            "csv",
+            "--max-file-size",
+            "4KiB",
+        ],
+        dir.path(),
+    );
+    assert_eq!(stdout(&o).lines().last(), Some("3"), "{}", stderr(&o));
+    let o = run(&["load", ".", "--max-file-size", "lots"], dir.path());
+    assert_eq!(o.status.code(), Some(2));
+    assert!(stderr(&o).contains("not a size"), "{}", stderr(&o));
+}
+
+/// `eventID → (eventTime, window_id)` of a query's NDJSON rows.
+fn window_rows(o: &std::process::Output) -> std::collections::BTreeMap<String, (String, String)> {
+    assert!(o.status.success(), "{}", stderr(o));
+    stdout(o)
+        .lines()
+        .map(|l| {
+            let v: serde_json::Value = serde_json::from_str(l).unwrap();
+            let s = |k: &str| v[k].as_str().unwrap().to_string();
+            (s("eventID"), (s("eventTime"), s("window_id")))
+        })
+        .collect()
 }
 
 #[test]
-fn rules_lint_reports_a_path_neither_cloudtrail_nor_in_the_data_as_an_error() {
-    let dir = fixture();
-    let rule = |query: &str| {
-        format!(
-            r#"name: "Sign-in failures"
-description: "Failed console sign-ins."
-enabled: true
-severity: Low
-query_text: |-
-  {query}
-time_range_s: 3600
-run_frequency_s: 300
-tags:
-  - tactics.ta0006.credential_access
-  - techniques.t1110.brute_force
-references:
-  - https://docs.aws.amazon.com/awscloudtrail/latest/userguide/cloudtrail-event-reference-aws-console-sign-in-events.html
-author: test
-tests:
-  - name: "fires on a failure"
-    dataset_inline: |
-      {{"eventTime":"2024-03-01T10:00:00Z","eventSource":"signin.amazonaws.com","eventName":"ConsoleLogin","additionalEventData":{{"MFAUsed":"No"}},"responseElements":{{"ConsoleLogin":"Failure"}}}}
-    expected_detection_result: true
-  - name: "ignores a success"
-    dataset_inline: |
-      {{"eventTime":"2024-03-01T10:00:00Z","eventSource":"signin.amazonaws.com","eventName":"ConsoleLogin","additionalEventData":{{"MFAUsed":"No"}},"responseElements":{{"ConsoleLogin":"Success"}}}}
-    expected_detection_result: false
-"#
-        )
-    };
-    let rules = dir.path().join("rules");
-    std::fs::create_dir(&rules).unwrap();
-    // A typo: in neither the data nor the rule's tests, and not a CloudTrail field.
-    std::fs::write(
-        rules.join("typo.yml"),
-        rule("eventName=ConsoleLogin responseElements.ConsoleLogn=Failure"),
-    )
-    .unwrap();
-    let o = run(
-        &["rules", "lint", "rules", "--data", "trail.json"],
-        dir.path(),
-    );
-    assert_eq!(o.status.code(), Some(1), "{}", stdout(&o));
-    let out = stdout(&o);
-    assert!(
-        out.contains("error: query: no event has `responseElements.ConsoleLogn`")
-            && out.contains("did you mean `responseElements.ConsoleLogin`?"),
-        "{out}"
-    );
-    // A path the sample lacks but the rule's own test records have is known.
-    std::fs::write(
-        rules.join("typo.yml"),
-        rule("eventName=ConsoleLogin additionalEventData.MFAUsed=No responseElements.ConsoleLogin=Failure"),
-    )
-    .unwrap();
-    let o = run(
-        &["rules", "lint", "rules", "--data", "trail.json"],
-        dir.path(),
-    );
-    assert_eq!(o.status.code(), Some(0), "{}", stdout(&o));
-    assert!(stdout(&o).contains("1 rules, 0 errors"), "{}", stdout(&o));
+fn from_leaves_events_out_of_the_answer_not_out_of_their_windows() {
+    let root = workspace_root();
+    let data = root.join("examples/data");
+    let data = data.to_str().unwrap();
+    let q = |filter: &str| format!("{filter} | table eventID, eventTime, window_id");
+    let from = "2024-03-01T06:00:00Z";
+    // Everything, spelled so that no file is skipped for lacking text.
+    let all = window_rows(&run(
+        &[
+            "query",
+            &q("eventName=ConsoleLogin or eventName=ConsoleLogin"),
+            data,
+            "--format",
+            "ndjson",
+        ],
+        &root,
+    ));
+    let want: std::collections::BTreeMap<_, _> = all
+        .into_iter()
+        .filter(|(_, (t, _))| t.as_str() >= from)
+        .collect();
+    assert!(want.len() > 50, "{}", want.len());
+    for filter in [
+        "eventName=ConsoleLogin",
+        "eventName=ConsoleLogin or eventName=ConsoleLogin",
+    ] {
+        let got = window_rows(&run(
+            &[
+                "query",
+                &q(filter),
+                data,
+                "--format",
+                "ndjson",
+                "--from",
+                from,
+            ],
+            &root,
+        ));
+        assert_eq!(got, want, "{filter} --from {from}");
+    }
 }

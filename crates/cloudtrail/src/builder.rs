@@ -75,6 +75,15 @@ impl StrCol {
     }
 
     fn finish(&mut self) -> Result<StringArray, ArrowError> {
+        if self.data.len() > i32::MAX as usize {
+            // Offsets are 32-bit: one batch holds at most 2 GiB of values per column. The
+            // builder seals a batch well before that after each record, so only one record
+            // holding more than that on its own gets here.
+            return Err(ArrowError::ComputeError(format!(
+                "one record holds {} bytes of text values, more than the 2 GiB a column of one batch can hold",
+                self.data.len()
+            )));
+        }
         // Buffers grow by doubling; what stays loaded should not keep the slack.
         let mut offsets = std::mem::replace(&mut self.offsets, vec![0]);
         offsets.shrink_to_fit();
@@ -116,6 +125,8 @@ impl Typed {
 /// Where a builder stood before a file (or a value) was started.
 #[derive(Debug, Clone, Copy)]
 pub(crate) struct Checkpoint {
+    /// Batches sealed before it (the rows below count in the batch after those).
+    sealed: usize,
     rows: usize,
     kv: usize,
     sources: usize,
@@ -145,7 +156,15 @@ pub(crate) struct Builder {
     /// Walk only typed paths: nested values are skipped, not stored.
     skip_nested: bool,
     num: String,
+    /// Batches sealed while a file was being read (see [`Self::set_seal_bytes`]).
+    sealed: Vec<RecordBatch>,
+    sealed_rows: usize,
+    seal_bytes: usize,
+    seal_error: Option<ArrowError>,
 }
+
+/// Buffered bytes after which a batch is sealed, even in the middle of a file.
+pub(crate) const SEAL_BYTES: usize = 64 << 20;
 
 impl Builder {
     pub(crate) fn new(layout: TypedLayout) -> Self {
@@ -175,12 +194,55 @@ impl Builder {
             record_start: None,
             skip_nested: false,
             num: String::new(),
+            sealed: Vec::new(),
+            sealed_rows: 0,
+            seal_bytes: SEAL_BYTES,
+            seal_error: None,
         }
     }
 
-    /// Records buffered so far.
+    /// Records buffered so far (in the batch being built).
     pub(crate) fn rows(&self) -> usize {
         self.timestamp.len()
+    }
+
+    /// Records held, sealed batches included.
+    pub(crate) fn total_rows(&self) -> usize {
+        self.sealed_rows + self.rows()
+    }
+
+    /// Seal a batch whenever the buffers hold `bytes` (after the record that reached it),
+    /// so one big file becomes several batches: string offsets are 32-bit, and a batch
+    /// over 2 GiB of values could not be built at all.
+    pub(crate) fn set_seal_bytes(&mut self, bytes: usize) {
+        self.seal_bytes = bytes.max(1);
+    }
+
+    /// The batches sealed so far (an error if sealing one failed).
+    pub(crate) fn take_sealed(&mut self) -> Result<Vec<RecordBatch>, ArrowError> {
+        if let Some(e) = self.seal_error.take() {
+            return Err(e);
+        }
+        self.sealed_rows = 0;
+        Ok(std::mem::take(&mut self.sealed))
+    }
+
+    fn seal(&mut self) {
+        let current = self.source_names.last().cloned();
+        match self.finish() {
+            Ok(Some(b)) => {
+                self.sealed_rows += b.num_rows();
+                self.sealed.push(b);
+            }
+            Ok(None) => {}
+            Err(e) => {
+                self.seal_error.get_or_insert(e);
+            }
+        }
+        // The file goes on: its records keep their source in the next batch.
+        if let Some(c) = current {
+            self.source_names.push(c);
+        }
     }
 
     /// Start attributing records to source `name`.
@@ -192,6 +254,7 @@ impl Builder {
 
     pub(crate) fn checkpoint(&self) -> Checkpoint {
         Checkpoint {
+            sealed: self.sealed.len(),
             rows: self.rows(),
             kv: self.kv_keys.len(),
             sources: self.source_names.len(),
@@ -200,6 +263,28 @@ impl Builder {
 
     /// Forget every record added since `cp`.
     pub(crate) fn rollback(&mut self, cp: Checkpoint) {
+        if self.sealed.len() > cp.sealed {
+            // Batches were sealed since: the one that was being built at `cp` keeps its
+            // first rows, the later ones go, and the buffers start over.
+            self.sealed.truncate(cp.sealed + 1);
+            if let Some(b) = self.sealed.pop()
+                && cp.rows > 0
+            {
+                self.sealed.push(b.slice(0, cp.rows));
+            }
+            self.sealed_rows = self.sealed.iter().map(RecordBatch::num_rows).sum();
+            self.rollback_buffers(Checkpoint {
+                sealed: self.sealed.len(),
+                rows: 0,
+                kv: 0,
+                sources: 0,
+            });
+            return;
+        }
+        self.rollback_buffers(cp);
+    }
+
+    fn rollback_buffers(&mut self, cp: Checkpoint) {
         let n = cp.rows;
         for t in &mut self.typed {
             match t {
@@ -237,6 +322,11 @@ impl Builder {
     /// Store no nested values (a query that reads only typed columns needs none).
     pub(crate) fn set_skip_nested(&mut self, skip: bool) {
         self.skip_nested = skip;
+    }
+
+    /// Whether nested values are being skipped.
+    pub(crate) fn skip_nested(&self) -> bool {
+        self.skip_nested
     }
 
     /// Is the value at path `id` to be skipped unread?
@@ -385,6 +475,9 @@ impl Builder {
         self.source
             .push(self.source_names.len().saturating_sub(1) as i32);
         self.kv_offsets.push(self.kv_keys.len() as i32);
+        if self.bytes() >= self.seal_bytes {
+            self.seal();
+        }
     }
 
     fn str_at(&self, c: usize, row: usize) -> Option<&str> {

@@ -25,7 +25,7 @@ pub enum Segment {
 }
 
 /// What the catalog knows of one path.
-#[derive(Debug)]
+#[derive(Debug, Clone)]
 pub struct PathInfo {
     /// The parent path's id ([`ROOT`] for top-level keys).
     pub parent: u32,
@@ -208,11 +208,17 @@ impl Catalog {
     }
 
     /// Run `f` over every path (id, info), root excluded.
+    ///
+    /// `f` runs on a copy taken under one read lock, not under the lock itself: `f` may
+    /// call back into the catalog (`display`, `count`, `key`…) without taking the lock a
+    /// second time while holding it, which deadlocks as soon as a writer is waiting.
     pub fn for_each(&self, mut f: impl FnMut(u32, &PathInfo)) {
-        if let Ok(inner) = self.inner.read() {
-            for (i, info) in inner.infos.iter().enumerate().skip(1) {
-                f(i as u32, info);
-            }
+        let infos: Vec<PathInfo> = match self.inner.read() {
+            Ok(inner) => inner.infos.iter().skip(1).cloned().collect(),
+            Err(_) => return,
+        };
+        for (i, info) in infos.iter().enumerate() {
+            f(i as u32 + 1, info);
         }
     }
 
@@ -419,6 +425,33 @@ mod tests {
         assert!(c.is_within(arn, res));
         assert!(!c.is_within(res, arn));
         assert_eq!(c.segments(arn).len(), 3);
+    }
+
+    #[test]
+    fn for_each_callbacks_may_use_the_catalog_while_a_writer_waits() {
+        // The REPL's `\columns` asks for a parent's display inside `for_each`. With the
+        // read lock held across the callback, a writer queued meanwhile blocks that second
+        // read, and the writer waits on the first: a deadlock.
+        let c = std::sync::Arc::new(Catalog::new());
+        let a = c.key(ROOT, "a");
+        c.key(a, "b");
+        let (tx, rx) = std::sync::mpsc::channel();
+        let reader = c.clone();
+        std::thread::spawn(move || {
+            let mut parents = Vec::new();
+            reader.for_each(|_, info| {
+                let writer = reader.clone();
+                let name = format!("new{}", parents.len());
+                std::thread::spawn(move || writer.key(ROOT, &name));
+                std::thread::sleep(std::time::Duration::from_millis(50));
+                parents.push(reader.display(info.parent));
+            });
+            let _ = tx.send(parents);
+        });
+        let parents = rx
+            .recv_timeout(std::time::Duration::from_secs(20))
+            .expect("for_each deadlocked with a writer waiting");
+        assert_eq!(parents, vec!["".to_string(), "a".to_string()]);
     }
 
     #[test]

@@ -78,6 +78,13 @@ pub enum Rejection {
     UnknownWrapper(String),
     /// The file could not be read or decompressed.
     Unreadable(String),
+    /// The file (or what it inflates to) is larger than the cap allows.
+    TooLarge {
+        /// The cap, in bytes.
+        limit: u64,
+        /// What was too large: `inflates to`, `holds`.
+        what: String,
+    },
 }
 
 impl fmt::Display for Rejection {
@@ -88,6 +95,17 @@ impl fmt::Display for Rejection {
             Rejection::InvalidJson(m) => write!(f, "invalid JSON: {m}"),
             Rejection::UnknownWrapper(m) => write!(f, "unknown wrapper: {m}"),
             Rejection::Unreadable(m) => write!(f, "unreadable: {m}"),
+            Rejection::TooLarge { limit, what } => write!(
+                f,
+                "{what} more than {} (the --max-file-size cap{}); if the file is genuine, raise the cap, e.g. --max-file-size {}",
+                crate::decode::human_bytes(*limit),
+                if what.starts_with("inflates") {
+                    "; a gzip bomb?"
+                } else {
+                    ""
+                },
+                crate::decode::human_bytes(limit.saturating_mul(2)).replace(' ', "")
+            ),
         }
     }
 }
@@ -101,6 +119,7 @@ impl Rejection {
             Rejection::InvalidJson(_) => "invalid-json",
             Rejection::UnknownWrapper(_) => "unknown-wrapper",
             Rejection::Unreadable(_) => "unreadable",
+            Rejection::TooLarge { .. } => "too-large",
         }
     }
 }
@@ -117,6 +136,8 @@ pub(crate) struct Ctx<'a, 'c> {
     pub b: &'a mut Builder,
     pub cat: &'a mut LocalCatalog<'c>,
     pub warnings: Vec<String>,
+    /// The most bytes a gzip payload inside the file may inflate to.
+    pub max_inflated: u64,
 }
 
 impl Ctx<'_, '_> {
@@ -292,11 +313,16 @@ fn value_end(text: &[u8]) -> Option<usize> {
 /// costs only its own line.
 fn values(text: &[u8], from: usize, ctx: &mut Ctx<'_, '_>, depth: u32, out: &mut Parsed) {
     let mut pos = from;
+    // Line numbers are counted as the walk goes: once over the text, not from its start
+    // for every line (which made a file of N lines cost N² / 2 byte reads).
+    let mut line_no = memchr::memchr_iter(b'\n', &text[..from.min(text.len())]).count() + 1;
+    let mut counted_to = from.min(text.len());
     while pos < text.len() {
+        line_no += memchr::memchr_iter(b'\n', &text[counted_to..pos]).count();
+        counted_to = pos;
         let line_end = memchr::memchr(b'\n', &text[pos..]).map_or(text.len(), |i| pos + i);
         let line = &text[pos..line_end];
         if first_non_ws(line).is_some() {
-            let line_no = text[..pos].iter().filter(|&&b| b == b'\n').count() + 1;
             match parse_values_in(line, ctx, depth, out) {
                 Ok(()) => {}
                 Err(e) if e.is_eof() => {

@@ -40,10 +40,11 @@ pub mod time;
 pub mod window;
 
 pub use catalog::Catalog;
-pub use decode::{gunzip, is_gzip};
+pub use decode::{Inflated, gunzip, gunzip_limited, is_gzip};
 pub use envelope::{Rejection, Shape};
 pub use load::{
-    Dataset, FileReport, LoadError, LoadOptions, LoadReport, Progress, delivery_time, load,
+    DEFAULT_MAX_FILE_BYTES, Dataset, FileReport, LoadError, LoadOptions, LoadReport, Progress,
+    delivery_time, load,
 };
 pub use source::{Discovered, InputError, Source, discover};
 pub use window::{WindowMode, WindowStats};

@@ -13,7 +13,7 @@ use serde::Serialize;
 
 use crate::builder::Builder;
 use crate::catalog::{Catalog, LocalCatalog};
-use crate::decode::{gunzip, is_gzip};
+use crate::decode::{Inflated, gunzip_limited, is_gzip};
 use crate::envelope::{Ctx, Rejection, Shape, parse_file};
 use crate::schema::{TIMESTAMP, TypedLayout};
 use crate::source::{Discovered, Source};
@@ -21,6 +21,16 @@ use crate::window::{self, WindowMode, WindowStats};
 
 /// Rows per batch the loader aims for.
 const BATCH_ROWS: usize = 16 * 1024;
+
+/// The default cap on one file's JSON (after decompression): 4 GiB.
+///
+/// CloudTrail's own S3 objects are a few MB (one per region every ~5 minutes), and the
+/// largest genuine inputs are exports (NDJSON of a whole trail) that people split long
+/// before 4 GiB, so nothing real comes near it; a gzip bomb (deflate expands up to
+/// ~1032×, so 4 MB of gzip can claim 4 GiB) stops there instead of filling the memory.
+/// At 4 GiB one file still fits in memory next to its Arrow arrays on an ordinary
+/// 16 GB machine. `--max-file-size` raises or lowers it.
+pub const DEFAULT_MAX_FILE_BYTES: u64 = 4 << 30;
 
 /// How to load.
 #[derive(Debug, Clone, Default)]
@@ -42,6 +52,22 @@ pub struct LoadOptions {
     /// holding none of one of them is not parsed. Use only with literals that JSON writes
     /// verbatim; a file with `\u` escapes is always parsed.
     pub required_text: Vec<String>,
+    /// The most bytes of JSON one file may hold after decompression; a file over it is
+    /// skipped with a rejection naming the cap. 0 means [`DEFAULT_MAX_FILE_BYTES`].
+    pub max_file_bytes: u64,
+    /// Buffered bytes after which a loader thread seals a batch, even in the middle of a
+    /// file. 0 means the default (64 MiB); tests lower it.
+    pub batch_bytes: usize,
+}
+
+impl LoadOptions {
+    /// The cap on one file's JSON, with 0 read as the default.
+    pub fn file_cap(&self) -> u64 {
+        match self.max_file_bytes {
+            0 => DEFAULT_MAX_FILE_BYTES,
+            n => n,
+        }
+    }
 }
 
 /// Live counters a caller may poll from another thread (for a progress bar).
@@ -191,24 +217,41 @@ struct Worker<'c, 'r> {
     raw: Vec<u8>,
     json: Vec<u8>,
     required: &'r [regex::bytes::Regex],
+    /// Files holding none of the required text are still read, for windows only (their
+    /// records are dropped once windows are cut).
+    read_for_windows: bool,
+    /// Sources read for windows only.
+    window_only: Vec<String>,
+    cap: u64,
 }
 
-fn read_source(src: &Source, buf: &mut Vec<u8>) -> std::io::Result<()> {
+/// Read `src` into `buf`; `Ok(false)` when it holds more than `cap` bytes (then `buf`
+/// holds no more than `cap + 1` of them).
+fn read_source(src: &Source, buf: &mut Vec<u8>, cap: u64) -> std::io::Result<bool> {
     buf.clear();
+    let limit = cap.saturating_add(1);
     match src {
         Source::File(p) => {
-            let mut f = std::fs::File::open(p)?;
+            let f = std::fs::File::open(p)?;
             if let Ok(m) = f.metadata() {
+                if m.len() > cap {
+                    return Ok(false);
+                }
                 buf.reserve(m.len() as usize);
             }
-            f.read_to_end(buf)?;
+            f.take(limit).read_to_end(buf)?;
         }
         Source::Stdin => {
-            std::io::stdin().lock().read_to_end(buf)?;
+            std::io::stdin().lock().take(limit).read_to_end(buf)?;
         }
-        Source::Memory { bytes, .. } => buf.extend_from_slice(bytes),
+        Source::Memory { bytes, .. } => {
+            if bytes.len() as u64 > cap {
+                return Ok(false);
+            }
+            buf.extend_from_slice(bytes)
+        }
     }
-    Ok(())
+    Ok(buf.len() as u64 <= cap)
 }
 
 impl Worker<'_, '_> {
@@ -228,40 +271,77 @@ impl Worker<'_, '_> {
             report.rejected_kind = Some(r.kind().to_string());
             report.rejected = Some(r.to_string());
         };
-        if let Err(e) = read_source(src, &mut self.raw) {
-            reject(&mut report, Rejection::Unreadable(e.to_string()));
-            return report;
+        match read_source(src, &mut self.raw, self.cap) {
+            Err(e) => {
+                reject(&mut report, Rejection::Unreadable(e.to_string()));
+                return report;
+            }
+            Ok(false) => {
+                report.bytes = self.raw.len() as u64;
+                let limit = self.cap;
+                let what = "holds".to_string();
+                self.raw = Vec::new();
+                reject(&mut report, Rejection::TooLarge { limit, what });
+                return report;
+            }
+            Ok(true) => {}
         }
         report.bytes = self.raw.len() as u64;
         let gz = is_gzip(&self.raw);
-        if gz && let Some(w) = gunzip(&self.raw, &mut self.json) {
-            if self.json.is_empty() {
-                reject(&mut report, Rejection::Unreadable(w));
-                return report;
+        if gz {
+            match gunzip_limited(&self.raw, &mut self.json, self.cap) {
+                Inflated::Complete => {}
+                Inflated::Damaged(w) => {
+                    if self.json.is_empty() {
+                        reject(&mut report, Rejection::Unreadable(w));
+                        return report;
+                    }
+                    report.warnings.push(w);
+                }
+                Inflated::TooLarge => {
+                    // Give the memory back: the next file need not be a bomb too.
+                    self.json = Vec::new();
+                    let (limit, what) = (self.cap, "inflates to".to_string());
+                    reject(&mut report, Rejection::TooLarge { limit, what });
+                    return report;
+                }
             }
-            report.warnings.push(w);
         }
         let text: &[u8] = if gz { &self.json } else { &self.raw };
         report.json_bytes = text.len() as u64;
-        if !self.required.is_empty()
+        let no_match = !self.required.is_empty()
             && memchr::memmem::find(text, b"\\u").is_none()
-            && !self.required.iter().all(|r| r.is_match(text))
-        {
-            // No record here can match the query: nothing to parse.
+            && !self.required.iter().all(|r| r.is_match(text));
+        if no_match {
+            // No record here can match the query: nothing to parse, unless windows need
+            // to see the file's events (then only its typed columns, for the windows).
             report.shape = Some("no-match".into());
-            return report;
+            if !self.read_for_windows {
+                return report;
+            }
+            self.window_only.push(name.clone());
         }
         self.b.set_source(&name);
-        let before = self.b.rows();
+        let before = self.b.total_rows();
+        let skip_nested = self.b.skip_nested();
+        if no_match {
+            self.b.set_skip_nested(true);
+        }
         let mut ctx = Ctx {
             b: &mut self.b,
             cat: &mut self.cat,
             warnings: Vec::new(),
+            max_inflated: self.cap,
         };
         let parsed = parse_file(text, &mut ctx);
-        report.records = (self.b.rows() - before) as u64;
-        report.shape = parsed.shape.map(|s: Shape| s.to_string());
+        self.b.set_skip_nested(skip_nested);
         report.warnings.extend(parsed.warnings);
+        if no_match {
+            // Read for windows only: its records are dropped once windows are cut.
+            return report;
+        }
+        report.records = (self.b.total_rows() - before) as u64;
+        report.shape = parsed.shape.map(|s: Shape| s.to_string());
         if let Some(r) = parsed.rejection {
             if report.records == 0 {
                 reject(&mut report, r);
@@ -282,10 +362,15 @@ pub fn load(
     let start = Instant::now();
     let catalog = Arc::new(Catalog::new());
     let layout = TypedLayout::register(&catalog);
+    // A window is cut over the entity's whole history in the input (LANGUAGE.md §5),
+    // whatever the query and its time range: when windows are wanted, every event is read
+    // and windows are assigned before anything is left out (`restrict`). Without windows,
+    // what cannot be in the answer is never even parsed.
+    let windows = !opts.skip_windows;
     // S3 delivery names carry the delivery time, and no event in a file is newer than
     // it: files delivered before the range starts (an hour of slack for clock skew) need
     // not be read at all.
-    let (sources, pruned): (Vec<Source>, Vec<Source>) = match opts.from {
+    let (sources, pruned): (Vec<Source>, Vec<Source>) = match opts.from.filter(|_| !windows) {
         Some(from) => found.sources.iter().cloned().partition(|s| match s {
             Source::File(p) => delivery_time(p).is_none_or(|t| t + 3_600_000_000_000 >= from),
             _ => true,
@@ -317,6 +402,11 @@ pub fn load(
     let batches: Mutex<Vec<RecordBatch>> = Mutex::new(Vec::new());
     let reports: Mutex<Vec<(usize, FileReport)>> = Mutex::new(Vec::new());
     let bad_times = AtomicU64::new(0);
+    let window_only: Mutex<std::collections::HashSet<String>> = Mutex::default();
+    let batch_bytes = match opts.batch_bytes {
+        0 => crate::builder::SEAL_BYTES,
+        n => n,
+    };
     let outside = AtomicU64::new(0);
     let failure: Mutex<Option<ArrowError>> = Mutex::new(None);
     let stdin_error: Mutex<Option<std::io::Error>> = Mutex::new(None);
@@ -329,20 +419,26 @@ pub fn load(
                     cat: LocalCatalog::new(&catalog),
                     b: {
                         let mut b = Builder::new(layout.clone());
-                        b.set_range(opts.from, opts.to);
+                        if !windows {
+                            b.set_range(opts.from, opts.to);
+                        }
                         b.set_skip_nested(opts.skip_nested);
+                        b.set_seal_bytes(batch_bytes);
                         b
                     },
                     raw: Vec::new(),
                     json: Vec::new(),
+                    read_for_windows: windows,
+                    window_only: Vec::new(),
+                    cap: opts.file_cap(),
                 };
-                let flush = |w: &mut Worker<'_, '_>| match w.b.finish() {
-                    Ok(Some(batch)) => batches
-                        .lock()
-                        .unwrap_or_else(|p| p.into_inner())
-                        .push(batch),
-                    Ok(None) => {}
+                let keep = |r: Result<Vec<RecordBatch>, ArrowError>| match r {
+                    Ok(b) => batches.lock().unwrap_or_else(|p| p.into_inner()).extend(b),
                     Err(e) => *failure.lock().unwrap_or_else(|p| p.into_inner()) = Some(e),
+                };
+                let flush = |w: &mut Worker<'_, '_>| {
+                    keep(w.b.take_sealed());
+                    keep(w.b.finish().map(|b| b.into_iter().collect()));
                 };
                 loop {
                     let i = next.fetch_add(1, Ordering::Relaxed);
@@ -364,7 +460,8 @@ pub fn load(
                         .lock()
                         .unwrap_or_else(|p| p.into_inner())
                         .push((i, report));
-                    if w.b.rows() >= BATCH_ROWS || w.b.bytes() >= 64 << 20 {
+                    keep(w.b.take_sealed());
+                    if w.b.rows() >= BATCH_ROWS || w.b.bytes() >= batch_bytes {
                         flush(&mut w);
                     }
                 }
@@ -372,6 +469,10 @@ pub fn load(
                 bad_times.fetch_add(w.b.bad_times, Ordering::Relaxed);
                 outside.fetch_add(w.b.outside_range, Ordering::Relaxed);
                 w.cat.flush();
+                window_only
+                    .lock()
+                    .unwrap_or_else(|p| p.into_inner())
+                    .extend(w.window_only.drain(..));
             });
         }
     });
@@ -389,6 +490,14 @@ pub fn load(
         window::without_windows(batches)?
     } else {
         window::assign(batches, opts.window)?
+    };
+    let window_only = window_only.into_inner().unwrap_or_else(|p| p.into_inner());
+    let batches = if windows {
+        let (kept, dropped) = restrict(batches, opts.from, opts.to, &window_only)?;
+        outside.fetch_add(dropped, Ordering::Relaxed);
+        kept
+    } else {
+        batches
     };
     let mut report = summarize(
         files,
@@ -428,6 +537,64 @@ pub fn delivery_time(path: &std::path::Path) -> Option<i64> {
         &stamp[11..13]
     );
     crate::time::parse_event_time(&iso)
+}
+
+/// After windows are cut over everything: keep only the events in `[from, to)` (events
+/// without a readable time are not in any range), and none read for windows only (from
+/// `window_only` sources). Returns the batches and how many events fell outside the range.
+fn restrict(
+    batches: Vec<RecordBatch>,
+    from: Option<i64>,
+    to: Option<i64>,
+    window_only: &std::collections::HashSet<String>,
+) -> Result<(Vec<RecordBatch>, u64), ArrowError> {
+    use datafusion::arrow::array::{Array, BooleanArray};
+    use datafusion::arrow::datatypes::Int32Type;
+    if from.is_none() && to.is_none() && window_only.is_empty() {
+        return Ok((batches, 0));
+    }
+    let (lo, hi) = (from.unwrap_or(i64::MIN), to.unwrap_or(i64::MAX));
+    let ranged = from.is_some() || to.is_some();
+    let mut outside = 0u64;
+    let mut out = Vec::with_capacity(batches.len());
+    for b in batches {
+        let missing = |n: &str| ArrowError::SchemaError(format!("missing column {n}"));
+        let ts = b
+            .column_by_name(TIMESTAMP)
+            .ok_or_else(|| missing(TIMESTAMP))?
+            .as_primitive::<TimestampNanosecondType>();
+        let src = b
+            .column_by_name(crate::schema::SOURCE)
+            .ok_or_else(|| missing(crate::schema::SOURCE))?
+            .as_dictionary::<Int32Type>();
+        let names = src.values().as_string::<i32>();
+        let only: Vec<bool> = (0..names.len())
+            .map(|k| window_only.contains(names.value(k)))
+            .collect();
+        let mut all = true;
+        let keep: BooleanArray = (0..b.num_rows())
+            .map(|r| {
+                let dropped = src.is_valid(r)
+                    && only
+                        .get(src.keys().value(r) as usize)
+                        .copied()
+                        .unwrap_or(false);
+                let inside = !ranged || (ts.is_valid(r) && (lo..hi).contains(&ts.value(r)));
+                outside += u64::from(!dropped && !inside);
+                all &= !dropped && inside;
+                Some(!dropped && inside)
+            })
+            .collect();
+        if all {
+            out.push(b);
+            continue;
+        }
+        let kept = datafusion::arrow::compute::filter_record_batch(&b, &keep)?;
+        if kept.num_rows() > 0 {
+            out.push(kept);
+        }
+    }
+    Ok((out, outside))
 }
 
 /// Keep batches near [`BATCH_ROWS`] rows (a big single file makes one big buffer).

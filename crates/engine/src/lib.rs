@@ -129,7 +129,8 @@ pub struct Engine {
     catalog: Arc<Catalog>,
     layout: TypedLayout,
     report: LoadReport,
-    runtime: tokio::runtime::Runtime,
+    /// Always `Some` until the engine is dropped (see `Drop`).
+    runtime: Option<tokio::runtime::Runtime>,
     paths: resolve::PathIndex,
 }
 
@@ -138,6 +139,18 @@ impl fmt::Debug for Engine {
         f.debug_struct("Engine")
             .field("records", &self.report.records)
             .finish()
+    }
+}
+
+impl Drop for Engine {
+    fn drop(&mut self) {
+        // Dropping a runtime waits for its workers, which tokio forbids (with a panic)
+        // inside another runtime: let it shut down in the background there.
+        if let Some(rt) = self.runtime.take()
+            && tokio::runtime::Handle::try_current().is_ok()
+        {
+            rt.shutdown_background();
+        }
     }
 }
 
@@ -183,7 +196,7 @@ impl Engine {
             catalog,
             layout,
             report,
-            runtime,
+            runtime: Some(runtime),
         })
     }
 
@@ -204,7 +217,6 @@ impl Engine {
 
     fn scan(&self, range: TimeRange, span: Span) -> Result<LogicalPlanBuilder, EngineError> {
         let provider = self
-            .runtime
             .block_on(self.ctx.table_provider(TABLE))
             .map_err(|e| EngineError::Exec(e.to_string()))?;
         let mut b = LogicalPlanBuilder::scan(TABLE, provider_as_source(provider), None)
@@ -226,6 +238,27 @@ impl Engine {
                 .map_err(|e| plan::df_err(span, e))?;
         }
         Ok(b)
+    }
+
+    /// Run `f` to completion on the engine's runtime. A caller already inside a tokio
+    /// runtime (a library user's async code) cannot block its own thread on another
+    /// runtime — tokio panics — so the wait happens on a thread of its own then.
+    fn block_on<F>(&self, f: F) -> F::Output
+    where
+        F: std::future::Future + Send,
+        F::Output: Send,
+    {
+        let Some(rt) = &self.runtime else {
+            unreachable!("the runtime lives as long as the engine")
+        };
+        if tokio::runtime::Handle::try_current().is_err() {
+            return rt.block_on(f);
+        }
+        std::thread::scope(|s| {
+            s.spawn(|| rt.block_on(f))
+                .join()
+                .unwrap_or_else(|p| std::panic::resume_unwind(p))
+        })
     }
 
     /// Plan a parsed query. A path no event has matches nothing (or is null); see
@@ -281,7 +314,7 @@ impl Engine {
         let (plan, warnings) = self.plan_with_warnings(&query, range)?;
         let df = DataFrame::new(self.ctx.state(), plan);
         let schema: SchemaRef = Arc::new(df.schema().as_arrow().clone());
-        let batches = self.runtime.block_on(async {
+        let batches = self.block_on(async {
             tokio::select! {
                 r = df.collect() => Some(r),
                 () = cancel.cancelled() => None,
@@ -303,7 +336,6 @@ impl Engine {
         let df = DataFrame::new(self.ctx.state(), plan);
         let schema: SchemaRef = Arc::new(df.schema().as_arrow().clone());
         let batches = self
-            .runtime
             .block_on(df.collect())
             .map_err(|e| EngineError::Exec(e.to_string()))?;
         Ok((batches, schema))
@@ -319,7 +351,6 @@ impl Engine {
             .optimize(&plan)
             .map_err(|e| EngineError::Exec(e.to_string()))?;
         let physical = self
-            .runtime
             .block_on(state.create_physical_plan(&optimized))
             .map_err(|e| EngineError::Exec(e.to_string()))?;
         Ok(format!(
@@ -333,7 +364,7 @@ impl Engine {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use trailhunt_cloudtrail::{LoadOptions, discover, load};
+    use trailhunt_cloudtrail::{Discovered, LoadOptions, discover, load};
 
     fn engine() -> (tempfile::TempDir, Engine) {
         let dir = tempfile::tempdir().unwrap();
@@ -385,6 +416,59 @@ mod tests {
         assert!(
             e.check("* | stats count() by eventName | where nope > 1")
                 .is_err()
+        );
+    }
+
+    const RECORDS: &str = r#"{"Records":[
+      {"eventTime":"2024-03-01T00:00:00Z","eventName":"GetObject","eventSource":"s3.amazonaws.com",
+       "eventID":"e1","requestParameters":{"bucketName":"reports"}},
+      {"eventTime":"2024-03-01T00:01:00Z","eventName":"PutObject","eventSource":"s3.amazonaws.com",
+       "eventID":"e2","requestParameters":{"bucketName":"reports"}}]}"#;
+
+    fn memory_engine() -> Engine {
+        let found = Discovered::memory("x.json", RECORDS.as_bytes());
+        Engine::new(load(&found, &LoadOptions::default(), None).unwrap(), 2).unwrap()
+    }
+
+    /// Every entry point that waits on the engine's runtime, from `async` code: each must
+    /// answer instead of panicking with "Cannot start a runtime from within a runtime", and
+    /// dropping the engine there must not panic either.
+    async fn every_entry_point() {
+        let e = memory_engine();
+        let r = TimeRange::default();
+        assert_eq!(e.run("eventName=GetObject", r).unwrap().rows(), 1);
+        assert_eq!(e.run("eventName=Nothing", r).unwrap().rows(), 0);
+        let c = CancelToken::new();
+        let out = e
+            .run_cancellable("requestParameters.bucketName: reports", r, &c)
+            .unwrap();
+        assert_eq!(out.map(|o| o.rows()), Some(2));
+        assert!(e.explain("* | count", r).unwrap().contains("physical plan"));
+        drop(e);
+    }
+
+    #[test]
+    fn usable_inside_a_current_thread_runtime() {
+        let rt = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .unwrap();
+        rt.block_on(every_entry_point());
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn usable_inside_a_multi_thread_runtime() {
+        every_entry_point().await;
+    }
+
+    #[test]
+    fn usable_outside_any_runtime() {
+        let e = memory_engine();
+        assert_eq!(
+            e.run("eventName=PutObject", TimeRange::default())
+                .unwrap()
+                .rows(),
+            1
         );
     }
 }

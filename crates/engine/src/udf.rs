@@ -193,17 +193,26 @@ impl MatchUdf {
             DataType::List(_) => {
                 let kv = Kv::new(arr)?;
                 if let Some(pre) = &self.prefilter {
+                    // A sliced list shares its child values with the other slices of the
+                    // batch it came from: search only this slice's entries (`lo..hi`), not
+                    // the whole shared buffer once per slice.
                     let rows = kv.list.value_offsets();
-                    candidates(kv.vals.value_data(), kv.vals.value_offsets(), pre, |i| {
+                    let (lo, hi) = (rows[0] as usize, rows[rows.len() - 1] as usize);
+                    let offsets = kv.vals.value_offsets();
+                    let Some(own) = offsets.get(lo..=hi) else {
+                        return Ok(());
+                    };
+                    candidates(kv.vals.value_data(), own, pre, |j| {
+                        let i = lo + j;
                         let row = rows.partition_point(|&o| o as usize <= i).saturating_sub(1);
-                        if row >= out.len() || i < rows[0] as usize {
-                            return i + 1;
+                        if row >= out.len() {
+                            return hi - lo;
                         }
                         if !out[row] && self.entry(&kv, i) {
                             out[row] = true;
-                            return rows[row + 1] as usize;
+                            return rows[row + 1] as usize - lo;
                         }
-                        i + 1
+                        j + 1
                     });
                     return Ok(());
                 }

@@ -7,6 +7,12 @@
 //! - `# input: PATH` — run over PATH instead, relative to the repository root; a path
 //!   starting `shared/` is read from `../shared` beside the checkout (such cases are
 //!   reported, not silently passed, when it is absent).
+//! - `# load: query` — load the input as `trailhunt query` does for this query: only what
+//!   it reads (`pushdown::hints`: files without its required text, nested values, windows
+//!   left out). Without it, a case sees everything loaded.
+//! - `# from: TIME` / `# to: TIME` (RFC 3339) — restrict to that range, at load time
+//!   (as `--from`/`--to` do) and in the query; with `# load: all`, in the query only (as
+//!   the REPL's `\since`/`\range` do over everything loaded).
 //! - `# oracle: NAME` — the expected output is also computed by the function NAME in
 //!   `tests/oracles/`, straight from the raw records with serde_json (never through the
 //!   engine), and must equal what the file says: the expectation is checked twice, by the
@@ -26,8 +32,8 @@ use serde_json::Value;
 use trailhunt_engine::output::RowWriter;
 use trailhunt_engine::{Engine, TimeRange};
 
-fn run(engine: &Engine, query: &str) -> String {
-    match engine.run(query, TimeRange::default()) {
+fn run(engine: &Engine, query: &str, range: TimeRange) -> String {
+    match engine.run(query, range) {
         Ok(out) => {
             let w = RowWriter::new(engine.catalog());
             let mut s = String::new();
@@ -55,6 +61,58 @@ struct Case {
     input: Option<String>,
     /// `# oracle:` — the independent computation of the expected output.
     oracle: Option<String>,
+    /// `# load: query`, `# from:`, `# to:` — how the input is loaded.
+    load: Load,
+}
+
+/// How a case's input is loaded: everything, or as `trailhunt query` loads for the query.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Hash)]
+struct Load {
+    /// The query's hints, when loading for it.
+    hints: Option<String>,
+    /// The range is applied by the query only, not by the load.
+    range_in_query_only: bool,
+    from: Option<i64>,
+    to: Option<i64>,
+}
+
+impl Load {
+    fn new(head: &[&str], query: &str) -> Load {
+        let time = |name: &str| {
+            directive(head, name).map(|t| {
+                trailhunt_cloudtrail::time::parse_event_time(&t)
+                    .unwrap_or_else(|| panic!("# {name}: `{t}` is not an RFC 3339 time"))
+            })
+        };
+        let how = directive(head, "load");
+        Load {
+            hints: (how.as_deref() == Some("query")).then(|| query.to_string()),
+            range_in_query_only: how.as_deref() == Some("all"),
+            from: time("from"),
+            to: time("to"),
+        }
+    }
+
+    fn range(&self) -> TimeRange {
+        TimeRange {
+            from: self.from,
+            to: self.to,
+        }
+    }
+
+    fn options(&self) -> trailhunt_cloudtrail::LoadOptions {
+        let mut o = trailhunt_cloudtrail::LoadOptions::default();
+        if !self.range_in_query_only {
+            (o.from, o.to) = (self.from, self.to);
+        }
+        if let Some(q) = &self.hints {
+            let h = trailhunt_engine::pushdown::hints(&trailhunt_lang::parse_query(q).unwrap());
+            o.skip_nested = !h.needs_nested;
+            o.skip_windows = !h.needs_windows;
+            o.required_text = h.required_text;
+        }
+        o
+    }
 }
 
 fn directive(head: &[&str], name: &str) -> Option<String> {
@@ -81,6 +139,7 @@ fn parse(text: &str) -> Vec<Case> {
                         .collect::<Vec<_>>()
                         .join("\n");
                     cases.push(Case {
+                        load: Load::new(&head, query.trim()),
                         head: head.join("\n"),
                         query: query.trim().to_string(),
                         expected: expected.join("\n").trim_end().to_string(),
@@ -141,15 +200,15 @@ fn order_sensitive(q: &str) -> bool {
     })
 }
 
-/// Engines per (input, threads), loaded once.
+/// Engines per (input, threads, how loaded), loaded once.
 #[derive(Default)]
-struct Engines(HashMap<(PathBuf, usize), Engine>);
+struct Engines(HashMap<(PathBuf, usize, Load), Engine>);
 
 impl Engines {
-    fn get(&mut self, path: &Path, threads: usize) -> &Engine {
+    fn get(&mut self, path: &Path, threads: usize, load: &Load) -> &Engine {
         self.0
-            .entry((path.to_path_buf(), threads))
-            .or_insert_with(|| common::engine_with_threads(path, threads))
+            .entry((path.to_path_buf(), threads, load.clone()))
+            .or_insert_with(|| common::engine_with_options(path, threads, &load.options()))
     }
 }
 
@@ -208,7 +267,7 @@ fn cases() {
                 continue;
             };
             count += 1;
-            let r = run(engines.get(&path, 2), &c.query);
+            let r = run(engines.get(&path, 2, &c.load), &c.query, c.load.range());
             let fail = |what: &str, got: &str| {
                 format!(
                     "{} ({what}):\n{}\n--- expected\n{}\n--- got\n{}",
@@ -224,7 +283,11 @@ fn cases() {
                 'threads: for threads in [1, 3, 8] {
                     for _ in 0..2 {
                         reruns += 1;
-                        let again = run(engines.get(&path, threads), &c.query);
+                        let again = run(
+                            engines.get(&path, threads, &c.load),
+                            &c.query,
+                            c.load.range(),
+                        );
                         if again != r {
                             failures.push(fail(&format!("rerun with {threads} threads"), &again));
                             break 'threads;

@@ -21,9 +21,7 @@ fn repo(p: &str) -> PathBuf {
 }
 
 fn engine_of(found: &Discovered) -> Engine {
-    let mut engine = Engine::new(load(found, &LoadOptions::default(), None).unwrap(), 0).unwrap();
-    engine.set_lenient_columns(true);
-    engine
+    Engine::new(load(found, &LoadOptions::default(), None).unwrap(), 0).unwrap()
 }
 
 fn engine_at(path: &Path) -> Engine {

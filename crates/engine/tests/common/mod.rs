@@ -146,6 +146,13 @@ pub fn engine_with_threads(path: &Path, threads: usize) -> Engine {
     Engine::new(data, threads).unwrap()
 }
 
+/// Load `path` with `opts` (worker threads aside) for an engine with `threads` threads.
+pub fn engine_with_options(path: &Path, threads: usize, opts: &LoadOptions) -> Engine {
+    let found = discover(&[path.to_str().unwrap()]).unwrap();
+    let data = load(&found, opts, None).unwrap();
+    Engine::new(data, threads).unwrap()
+}
+
 /// The records of one file as serde_json reads them: `{"Records": […]}`, a JSON array, one
 /// record, or one record per line (NDJSON); gzip or not. Digest files hold none.
 pub fn raw_file(p: &Path) -> Vec<Value> {

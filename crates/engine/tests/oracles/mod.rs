@@ -6,6 +6,7 @@ use serde_json::{Map, Value, json};
 
 use super::common::s;
 
+mod loader;
 mod multivalue;
 mod nulls;
 mod order;
@@ -16,6 +17,7 @@ pub fn compute(name: &str, records: &[Value]) -> Option<Vec<Value>> {
         "count_by_event_source" => count_by_event_source(records),
         n if n.starts_with("nulls_") => return nulls::compute(n, records),
         n if n.starts_with("mv_") => return multivalue::compute(n, records),
+        n if n.starts_with("loader_") => return loader::compute(n, records),
         _ => return order::compute(name, records),
     })
 }
