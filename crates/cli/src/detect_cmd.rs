@@ -50,6 +50,10 @@ pub struct RuleArgs {
     /// Also evaluate every rule once over the whole span of the data.
     #[arg(long)]
     pub whole_span: bool,
+    /// List each rule that names a path no event has, with the paths (by default one
+    /// line counts them).
+    #[arg(long)]
+    pub absent_paths: bool,
 }
 
 impl RuleArgs {
@@ -137,8 +141,10 @@ pub fn detect(
     let rules = rule_args.load()?;
     let data = input.load_in(time)?;
     let engine = Engine::new(data, input.threads)?;
-    // A rule's path the data lacks matches nothing there (the data holds no such event):
-    // one line per rule says so, without the query-sized carets `query` shows.
+    // A rule's path the data lacks matches nothing there: usually the events it looks for
+    // did not happen, sometimes the logs lack the field. One line says how many, or one
+    // line per rule with --absent-paths (without the carets `query` shows).
+    let mut absent = Vec::new();
     for rule in &rules {
         if let Ok(warnings) = engine.check(&rule.query_text)
             && !warnings.is_empty()
@@ -150,13 +156,22 @@ pub fn detect(
                 .map(|p| format!("`{p}`"))
                 .collect();
             paths.dedup();
-            eprintln!(
-                "warning: rule `{}` ({}): no event has {}, so its test matches nothing",
+            absent.push(format!(
+                "note: rule `{}` ({}): no event has {}, so that part of it matches nothing here",
                 rule.name,
                 rule.path.display(),
                 paths.join(", ")
-            );
+            ));
         }
+    }
+    if rule_args.absent_paths {
+        absent.iter().for_each(|l| eprintln!("{l}"));
+    } else if !absent.is_empty() {
+        eprintln!(
+            "note: {} of {} rules name paths no event here has, so those parts match nothing (--absent-paths lists them)",
+            absent.len(),
+            rules.len()
+        );
     }
     let detector = Detector::new(
         &engine,

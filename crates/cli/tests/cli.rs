@@ -927,3 +927,35 @@ fn from_leaves_events_out_of_the_answer_not_out_of_their_windows() {
         assert_eq!(got, want, "{filter} --from {from}");
     }
 }
+
+#[test]
+fn detect_counts_rules_naming_absent_paths_and_lists_them_on_request() {
+    let dir = fixture();
+    let rules = object_rule(dir.path());
+    std::fs::write(
+        rules.join("absent.yml"),
+        "name: Versioning suspended\ndescription: Bucket versioning suspended.\nenabled: true\nseverity: Low\nquery_text: eventName=PutBucketVersioning requestParameters.VersioningConfiguration.Status=Suspended\ntime_range_s: 86400\nrun_frequency_s: 86400\ntags: [tactics.ta0040.impact]\n",
+    )
+    .unwrap();
+    let rules = rules.to_str().unwrap();
+    let o = run(&["detect", "trail.json", "--rules", rules], dir.path());
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    assert_eq!(
+        stderr(&o),
+        "note: 1 of 2 rules name paths no event here has, so those parts match nothing (--absent-paths lists them)\n"
+    );
+    let o = run(
+        &["detect", "trail.json", "--rules", rules, "--absent-paths"],
+        dir.path(),
+    );
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    let err = stderr(&o);
+    assert!(
+        err.starts_with("note: rule `Versioning suspended` (")
+            && err.ends_with(
+                "absent.yml): no event has `requestParameters.VersioningConfiguration.Status`, so that part of it matches nothing here\n"
+            )
+            && err.lines().count() == 1,
+        "{err}"
+    );
+}

@@ -55,23 +55,26 @@ pub fn raw_records(dir: &Path) -> Vec<Value> {
             if !name.ends_with(".json") && !name.ends_with(".json.gz") {
                 continue;
             }
-            let bytes = std::fs::read(&p).unwrap();
-            let text = if name.ends_with(".gz") {
-                let mut s = String::new();
-                flate2::read::MultiGzDecoder::new(&bytes[..])
-                    .read_to_string(&mut s)
-                    .unwrap();
-                s
-            } else {
-                String::from_utf8(bytes).unwrap()
-            };
-            let v: Value = serde_json::from_str(&text).unwrap();
+            let v: Value = serde_json::from_str(&read_text(&p)).unwrap();
             if let Some(Value::Array(recs)) = v.get("Records") {
                 out.extend(recs.iter().cloned());
             }
         }
     }
     out
+}
+
+/// A file's text, gunzipped when it is gzip (told by its magic bytes).
+pub fn read_text(p: &Path) -> String {
+    let bytes = std::fs::read(p).unwrap();
+    if !bytes.starts_with(&[0x1f, 0x8b]) {
+        return String::from_utf8(bytes).unwrap();
+    }
+    let mut s = String::new();
+    flate2::read::MultiGzDecoder::new(&bytes[..])
+        .read_to_string(&mut s)
+        .unwrap();
+    s
 }
 
 /// A string at a dotted path of a raw record.
@@ -156,16 +159,7 @@ pub fn engine_with_options(path: &Path, threads: usize, opts: &LoadOptions) -> E
 /// The records of one file as serde_json reads them: `{"Records": […]}`, a JSON array, one
 /// record, or one record per line (NDJSON); gzip or not. Digest files hold none.
 pub fn raw_file(p: &Path) -> Vec<Value> {
-    let bytes = std::fs::read(p).unwrap();
-    let text = if bytes.starts_with(&[0x1f, 0x8b]) {
-        let mut s = String::new();
-        flate2::read::MultiGzDecoder::new(&bytes[..])
-            .read_to_string(&mut s)
-            .unwrap();
-        s
-    } else {
-        String::from_utf8(bytes).unwrap()
-    };
+    let text = read_text(p);
     match serde_json::from_str::<Value>(&text) {
         Ok(Value::Object(mut m)) => match m.remove("Records") {
             Some(Value::Array(recs)) => recs,
