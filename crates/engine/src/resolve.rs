@@ -65,8 +65,13 @@ fn glob(pattern: &str, key: &str) -> bool {
 
 /// The shortest prefix length of `concrete` that `pattern` matches in full, if any.
 fn match_prefix(pattern: &[Segment], concrete: &[Concrete]) -> Option<usize> {
+    match_ends(pattern, concrete).into_iter().min()
+}
+
+/// Every prefix length of `concrete` that `pattern` matches in full.
+fn match_ends(pattern: &[Segment], concrete: &[Concrete]) -> Vec<usize> {
     // States are (pattern position, concrete position); small inputs, plain search.
-    let mut best: Option<usize> = None;
+    let mut ends = Vec::new();
     let mut stack = vec![(0usize, 0usize)];
     // (pattern, concrete) states; paths are short, so a small list beats a hash set.
     let mut seen: Vec<(usize, usize)> = Vec::new();
@@ -76,7 +81,7 @@ fn match_prefix(pattern: &[Segment], concrete: &[Concrete]) -> Option<usize> {
         }
         seen.push((p, c));
         if p == pattern.len() {
-            best = Some(best.map_or(c, |b: usize| b.min(c)));
+            ends.push(c);
             // Trailing array positions belong to the matched value.
             continue;
         }
@@ -106,7 +111,7 @@ fn match_prefix(pattern: &[Segment], concrete: &[Concrete]) -> Option<usize> {
             }
         }
     }
-    best
+    ends
 }
 
 /// Every path of a loaded data set with its steps and count, taken from the catalog once
@@ -219,46 +224,7 @@ pub fn expand(path: &ColumnPath, index: &PathIndex) -> Vec<Vec<String>> {
 /// the rows after an aggregation or a `table`)?
 pub fn names_column(path: &ColumnPath, name: &str) -> bool {
     let segs: Vec<Concrete> = name.split('.').map(|k| Concrete::Key(k.into())).collect();
-    match_prefix_full(&path.segments, &segs)
-}
-
-/// Does `pattern` match all of `concrete` (not just a prefix)?
-fn match_prefix_full(pattern: &[Segment], concrete: &[Concrete]) -> bool {
-    let mut stack = vec![(0usize, 0usize)];
-    let mut seen: Vec<(usize, usize)> = Vec::new();
-    while let Some((p, c)) = stack.pop() {
-        if seen.contains(&(p, c)) {
-            continue;
-        }
-        seen.push((p, c));
-        if p == pattern.len() {
-            if c == concrete.len() {
-                return true;
-            }
-            continue;
-        }
-        let Some(cur) = concrete.get(c) else {
-            if matches!(pattern[p], Segment::AnyDepth) {
-                stack.push((p + 1, c));
-            }
-            continue;
-        };
-        let hit = match (&pattern[p], cur) {
-            (Segment::AnyDepth, _) => {
-                stack.push((p + 1, c));
-                stack.push((p, c + 1));
-                false
-            }
-            (Segment::Key(k), Concrete::Key(ck)) => k.as_str() == &**ck,
-            (Segment::Pattern(g), Concrete::Key(ck)) => glob(g, ck),
-            (Segment::AnyKey, Concrete::Key(_)) => true,
-            _ => false,
-        };
-        if hit {
-            stack.push((p + 1, c + 1));
-        }
-    }
-    false
+    match_ends(&path.segments, &segs).contains(&segs.len())
 }
 
 /// Every known path, without array positions, for suggestions and listings.
