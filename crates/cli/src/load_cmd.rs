@@ -84,6 +84,41 @@ impl InputArgs {
         })
     }
 
+    /// The window mode the flags ask for.
+    pub fn window_mode(&self) -> Result<WindowMode> {
+        Ok(self.options()?.window)
+    }
+
+    /// Every input file, for a streaming engine (nothing is read yet).
+    pub fn listing(&self) -> Result<trailhunt_source::Listing> {
+        let found = discover(&input_paths(&self.paths)?)?;
+        Ok(trailhunt_source::Listing::new(&found, Vec::new()))
+    }
+
+    /// After a streaming query: print the files' problems to stderr, and apply
+    /// `--strict` (an error when any file was skipped or only partly read).
+    pub fn check_files(&self, files: &[trailhunt_cloudtrail::FileReport]) -> Result<()> {
+        let mut err = std::io::stderr().lock();
+        let mut bad = 0;
+        for f in files {
+            if f.rejected.is_some() || !f.warnings.is_empty() {
+                bad += 1;
+            }
+            if let Some(why) = &f.rejected {
+                writeln!(err, "warning: skipped {}: {why}", f.path)?;
+            }
+            for warn in &f.warnings {
+                writeln!(err, "warning: {}: {warn}", f.path)?;
+            }
+        }
+        if self.strict && bad > 0 {
+            anyhow::bail!(
+                "--strict: {bad} file(s) were skipped or only partly loaded (see the warnings above)"
+            );
+        }
+        Ok(())
+    }
+
     /// Load the inputs, print warnings to stderr, and apply `--strict`.
     pub fn load(&self) -> Result<Dataset> {
         self.load_with(self.options()?)

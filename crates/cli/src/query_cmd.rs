@@ -5,12 +5,13 @@ use std::process::ExitCode;
 
 use anyhow::{Context, Result};
 use clap::{Args, ValueEnum};
-use trailhunt_engine::Engine;
+use trailhunt_engine::{Engine, StreamOptions};
 use trailhunt_engine::output::{Format, write_results};
 use trailhunt_engine::table::{TableOptions, write_table};
 
 use crate::load_cmd::InputArgs;
 pub use crate::util::TimeArgs;
+use crate::util::parse_size;
 
 pub const QUERY_EXAMPLES: &str = "Examples:
   trailhunt query 'eventName=ConsoleLogin errorMessage:\"Failed authentication\"' examples/data
@@ -60,6 +61,37 @@ pub struct QueryArgs {
     time: TimeArgs,
     #[command(flatten)]
     output: OutputArgs,
+    #[command(flatten)]
+    engine: EngineArgs,
+}
+
+/// How much memory a query may hold, and where it spills the rest.
+#[derive(Args, Debug, Clone, Default)]
+pub struct EngineArgs {
+    /// The memory sorts, aggregations and joins may hold (e.g. `2GiB`); past it they
+    /// spill to disk, or the query fails naming the operator [default: unbounded].
+    #[arg(long, value_name = "SIZE", value_parser = parse_size)]
+    pub memory_limit: Option<u64>,
+    /// Where spill files go [default: the system's temporary folder].
+    #[arg(long, value_name = "DIR")]
+    pub temp_dir: Option<std::path::PathBuf>,
+}
+
+impl EngineArgs {
+    /// A streaming engine over `input`.
+    pub fn open(&self, input: &InputArgs) -> Result<Engine> {
+        Engine::open(
+            input.listing()?,
+            StreamOptions {
+                threads: input.threads,
+                window: input.window_mode()?,
+                max_file_bytes: input.max_file_size,
+                memory_limit: self.memory_limit.map(|m| m as usize),
+                temp_dir: self.temp_dir.clone(),
+            },
+        )
+        .map_err(|e| anyhow::anyhow!("{e}"))
+    }
 }
 
 impl QueryArgs {
@@ -81,7 +113,7 @@ impl QueryArgs {
 
 pub fn run(args: QueryArgs) -> Result<ExitCode> {
     let (text, args) = args.split()?;
-    run_text(&text, &args.input, &args.time, args.output.format)
+    run_text_with(&text, &args.input, &args.time, args.output.format, &args.engine)
 }
 
 /// The output flags shared by `query` and `library run`.
@@ -100,6 +132,17 @@ pub fn run_text(
     time: &TimeArgs,
     format: Option<OutFormat>,
 ) -> Result<ExitCode> {
+    run_text_with(text, input, time, format, &EngineArgs::default())
+}
+
+/// [`run_text`] with memory options.
+pub fn run_text_with(
+    text: &str,
+    input: &InputArgs,
+    time: &TimeArgs,
+    format: Option<OutFormat>,
+    engine_args: &EngineArgs,
+) -> Result<ExitCode> {
     // Check the query before loading anything: a typo should not cost a load.
     let query = match trailhunt_lang::parse_query(text) {
         Ok(q) => q,
@@ -109,17 +152,17 @@ pub fn run_text(
         }
     };
     let range = time.range()?;
-    // Load only what this query reads (see `trailhunt_engine::pushdown`).
-    let hints = trailhunt_engine::pushdown::hints(&query);
-    let data = input.load_for(range.from, range.to, hints)?;
-    let engine = Engine::new(data, input.threads).map_err(|e| anyhow::anyhow!("{e}"))?;
-    let out = match engine.run(text, range) {
+    // The files are read as a stream, only what this query needs of them (see
+    // `trailhunt_engine::pushdown` and `trailhunt_source`).
+    let engine = engine_args.open(input)?;
+    let out = match engine.run_query(&query, range) {
         Ok(o) => o,
         Err(e) => {
             eprint!("{}", e.render(text));
             return Ok(ExitCode::from(2));
         }
     };
+    input.check_files(&out.files)?;
     // Paths no event has matched nothing: say so on stderr, stdout stays the results.
     eprint!("{}", trailhunt_engine::render_warnings(text, &out.warnings));
     let stdout = std::io::stdout();
@@ -167,6 +210,12 @@ pub struct ExplainArgs {
     paths: Vec<String>,
     #[command(flatten)]
     time: TimeArgs,
+    /// Run the query and show each operator's metrics (rows, time; the scan's files,
+    /// bytes and rows per partition).
+    #[arg(long)]
+    analyze: bool,
+    #[command(flatten)]
+    engine: EngineArgs,
 }
 
 pub fn explain(args: ExplainArgs) -> Result<ExitCode> {
@@ -197,8 +246,13 @@ pub fn explain(args: ExplainArgs) -> Result<ExitCode> {
         threads: 0,
         max_file_size: trailhunt_cloudtrail::DEFAULT_MAX_FILE_BYTES,
     };
-    let engine = Engine::new(input.load()?, 0).map_err(|e| anyhow::anyhow!("{e}"))?;
-    match engine.explain(&text, range) {
+    let engine = args.engine.open(&input)?;
+    let shown = if args.analyze {
+        engine.explain_analyze(&text, range)
+    } else {
+        engine.explain(&text, range)
+    };
+    match shown {
         Ok(s) => {
             writeln!(out, "{s}")?;
             Ok(ExitCode::SUCCESS)

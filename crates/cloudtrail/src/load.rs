@@ -211,12 +211,14 @@ impl From<ArrowError> for LoadError {
     }
 }
 
-struct Worker<'c, 'r> {
+struct Worker<'c> {
     cat: LocalCatalog<'c>,
     b: Builder,
     raw: Vec<u8>,
     json: Vec<u8>,
-    required: &'r [regex::bytes::Regex],
+    required: Vec<regex::bytes::Regex>,
+    /// One of these must occur, when set.
+    any: Option<regex::bytes::Regex>,
     /// Files holding none of the required text are still read, for windows only (their
     /// records are dropped once windows are cut).
     read_for_windows: bool,
@@ -254,23 +256,44 @@ fn read_source(src: &Source, buf: &mut Vec<u8>, cap: u64) -> std::io::Result<boo
     Ok(buf.len() as u64 <= cap)
 }
 
-impl Worker<'_, '_> {
+fn empty_report(name: &str) -> FileReport {
+    FileReport {
+        path: name.to_string(),
+        shape: None,
+        records: 0,
+        bytes: 0,
+        json_bytes: 0,
+        rejected: None,
+        rejected_kind: None,
+        warnings: Vec::new(),
+    }
+}
+
+fn reject(report: &mut FileReport, r: Rejection) {
+    report.rejected_kind = Some(r.kind().to_string());
+    report.rejected = Some(r.to_string());
+}
+
+/// A report for a file that could not be read at all (`why` says what happened).
+pub fn unreadable_report(name: &str, why: String) -> FileReport {
+    let mut report = empty_report(name);
+    reject(&mut report, Rejection::Unreadable(why));
+    report
+}
+
+/// A report for a file over the size cap, before it was read.
+pub fn too_large_report(name: &str, bytes: u64, cap: u64) -> FileReport {
+    let mut report = empty_report(name);
+    report.bytes = bytes;
+    let what = "holds".to_string();
+    reject(&mut report, Rejection::TooLarge { limit: cap, what });
+    report
+}
+
+impl Worker<'_> {
     fn file(&mut self, src: &Source) -> FileReport {
         let name = src.to_string();
-        let mut report = FileReport {
-            path: name.clone(),
-            shape: None,
-            records: 0,
-            bytes: 0,
-            json_bytes: 0,
-            rejected: None,
-            rejected_kind: None,
-            warnings: Vec::new(),
-        };
-        let reject = |report: &mut FileReport, r: Rejection| {
-            report.rejected_kind = Some(r.kind().to_string());
-            report.rejected = Some(r.to_string());
-        };
+        let mut report = empty_report(&name);
         match read_source(src, &mut self.raw, self.cap) {
             Err(e) => {
                 reject(&mut report, Rejection::Unreadable(e.to_string()));
@@ -286,6 +309,11 @@ impl Worker<'_, '_> {
             }
             Ok(true) => {}
         }
+        self.parse_raw(name, report)
+    }
+
+    /// Decode the file in `self.raw` (as read from `name`).
+    fn parse_raw(&mut self, name: String, mut report: FileReport) -> FileReport {
         report.bytes = self.raw.len() as u64;
         let gz = is_gzip(&self.raw);
         if gz {
@@ -309,9 +337,10 @@ impl Worker<'_, '_> {
         }
         let text: &[u8] = if gz { &self.json } else { &self.raw };
         report.json_bytes = text.len() as u64;
-        let no_match = !self.required.is_empty()
+        let no_match = (!self.required.is_empty() || self.any.is_some())
             && memchr::memmem::find(text, b"\\u").is_none()
-            && !self.required.iter().all(|r| r.is_match(text));
+            && !(self.required.iter().all(|r| r.is_match(text))
+                && self.any.as_ref().is_none_or(|r| r.is_match(text)));
         if no_match {
             // No record here can match the query: nothing to parse, unless windows need
             // to see the file's events (then only its typed columns, for the windows).
@@ -353,6 +382,130 @@ impl Worker<'_, '_> {
     }
 }
 
+/// How a [`Decoder`] decodes.
+#[derive(Debug, Clone, Default)]
+pub struct DecodeOptions {
+    /// Store no nested values (see [`LoadOptions::skip_nested`]).
+    pub skip_nested: bool,
+    /// Keep only events at or after this time (UTC nanoseconds).
+    pub from: Option<i64>,
+    /// Keep only events before this time.
+    pub to: Option<i64>,
+    /// Text every record that can match contains (see [`LoadOptions::required_text`]).
+    pub required_text: Vec<String>,
+    /// When not empty: a file holding none of these texts (case-sensitively) is not
+    /// parsed (e.g. the entities whose windows are wanted).
+    pub required_any: Vec<String>,
+    /// The cap on one file's JSON; 0 means [`DEFAULT_MAX_FILE_BYTES`].
+    pub max_file_bytes: u64,
+    /// Buffered bytes after which a batch is sealed; 0 means the default.
+    pub batch_bytes: usize,
+}
+
+fn any_regex(texts: &[String]) -> Option<regex::bytes::Regex> {
+    if texts.is_empty() || texts.iter().any(|t| t.is_empty()) {
+        return None;
+    }
+    let alt: Vec<String> = texts.iter().map(|t| regex::escape(t)).collect();
+    regex::bytes::RegexBuilder::new(&alt.join("|"))
+        .unicode(false)
+        .size_limit(1 << 26)
+        .build()
+        .ok()
+}
+
+fn required_regexes(text: &[String]) -> Vec<regex::bytes::Regex> {
+    text.iter()
+        .filter(|t| !t.is_empty())
+        .filter_map(|t| {
+            regex::bytes::RegexBuilder::new(&regex::escape(t))
+                .case_insensitive(true)
+                .unicode(false)
+                .build()
+                .ok()
+        })
+        .collect()
+}
+
+/// Decodes CloudTrail files one at a time into record batches in
+/// [`crate::schema::load_schema`], interning paths into a shared catalog: the building
+/// block of a streaming scan (one decoder per thread). Records of several files may share
+/// a batch; [`Decoder::total_rows`] before and after a file tells which rows are its.
+pub struct Decoder<'c> {
+    w: Worker<'c>,
+    batch_bytes: usize,
+}
+
+impl<'c> Decoder<'c> {
+    /// A decoder interning into `catalog` (whose typed paths `layout` registered).
+    pub fn new(catalog: &'c Catalog, layout: TypedLayout, opts: &DecodeOptions) -> Self {
+        let batch_bytes = match opts.batch_bytes {
+            0 => crate::builder::SEAL_BYTES,
+            n => n,
+        };
+        let mut b = Builder::new(layout);
+        b.set_range(opts.from, opts.to);
+        b.set_skip_nested(opts.skip_nested);
+        b.set_seal_bytes(batch_bytes);
+        let cap = match opts.max_file_bytes {
+            0 => DEFAULT_MAX_FILE_BYTES,
+            n => n,
+        };
+        Decoder {
+            w: Worker {
+                cat: LocalCatalog::new(catalog),
+                b,
+                raw: Vec::new(),
+                json: Vec::new(),
+                required: required_regexes(&opts.required_text),
+                any: any_regex(&opts.required_any),
+                read_for_windows: false,
+                window_only: Vec::new(),
+                cap,
+            },
+            batch_bytes,
+        }
+    }
+
+    /// Decode one file's bytes (gzip or not) read from `name`. Its records join the
+    /// batch being built; the report says what the file held. Path counts reach the
+    /// catalog before this returns.
+    pub fn decode(&mut self, name: &str, bytes: Vec<u8>) -> FileReport {
+        if bytes.len() as u64 > self.w.cap {
+            return too_large_report(name, bytes.len() as u64, self.w.cap);
+        }
+        self.w.raw = bytes;
+        let report = self.w.parse_raw(name.to_string(), empty_report(name));
+        self.w.cat.flush();
+        report
+    }
+
+    /// Records decoded so far that are still to be taken (sealed or buffered).
+    pub fn total_rows(&self) -> usize {
+        self.w.b.total_rows()
+    }
+
+    /// The batches ready to go: the sealed ones, and the one being built when `all` is
+    /// set or it is big enough to go on its own.
+    pub fn take_batches(&mut self, all: bool) -> Result<Vec<RecordBatch>, ArrowError> {
+        let mut out = self.w.b.take_sealed()?;
+        if all || self.w.b.rows() >= BATCH_ROWS || self.w.b.bytes() >= self.batch_bytes {
+            out.extend(self.w.b.finish()?);
+        }
+        Ok(out)
+    }
+
+    /// Records without a readable time so far.
+    pub fn records_without_time(&self) -> u64 {
+        self.w.b.bad_times
+    }
+
+    /// Records dropped for falling outside the time range so far.
+    pub fn records_outside_range(&self) -> u64 {
+        self.w.b.outside_range
+    }
+}
+
 /// Load every source in parallel, then cut per-entity windows.
 pub fn load(
     found: &Discovered,
@@ -378,18 +531,7 @@ pub fn load(
         None => (found.sources.clone(), Vec::new()),
     };
     let sources = &sources;
-    let required: Vec<regex::bytes::Regex> = opts
-        .required_text
-        .iter()
-        .filter(|t| !t.is_empty())
-        .filter_map(|t| {
-            regex::bytes::RegexBuilder::new(&regex::escape(t))
-                .case_insensitive(true)
-                .unicode(false)
-                .build()
-                .ok()
-        })
-        .collect();
+    let required = required_regexes(&opts.required_text);
     let threads = match opts.threads {
         0 => std::thread::available_parallelism().map_or(1, |n| n.get()),
         n => n,
@@ -415,7 +557,8 @@ pub fn load(
         for _ in 0..threads {
             s.spawn(|| {
                 let mut w = Worker {
-                    required: &required,
+                    required: required.clone(),
+                any: None,
                     cat: LocalCatalog::new(&catalog),
                     b: {
                         let mut b = Builder::new(layout.clone());
@@ -436,7 +579,7 @@ pub fn load(
                     Ok(b) => batches.lock().unwrap_or_else(|p| p.into_inner()).extend(b),
                     Err(e) => *failure.lock().unwrap_or_else(|p| p.into_inner()) = Some(e),
                 };
-                let flush = |w: &mut Worker<'_, '_>| {
+                let flush = |w: &mut Worker<'_>| {
                     keep(w.b.take_sealed());
                     keep(w.b.finish().map(|b| b.into_iter().collect()));
                 };

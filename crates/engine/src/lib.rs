@@ -23,6 +23,9 @@ mod cancel;
 pub mod jsontree;
 pub mod matcher;
 mod order;
+pub mod pathsel;
+pub mod windows;
+mod winfill;
 pub mod output;
 pub mod percentile;
 pub mod plan;
@@ -41,10 +44,12 @@ use datafusion::catalog::MemTable;
 use datafusion::datasource::provider_as_source;
 use datafusion::logical_expr::{LogicalPlan, LogicalPlanBuilder, lit};
 use datafusion::physical_plan::displayable;
+use datafusion::execution::runtime_env::RuntimeEnvBuilder;
 use datafusion::prelude::{DataFrame, SessionConfig, SessionContext};
 use datafusion::scalar::ScalarValue;
 use trailhunt_cloudtrail::schema::{self, TypedLayout};
-use trailhunt_cloudtrail::{Catalog, Dataset, LoadReport};
+use trailhunt_cloudtrail::{Catalog, Dataset, FileReport, LoadReport, WindowMode};
+use trailhunt_source::{CloudTrailTable, Listing, ScanLog, ScanOptions};
 use trailhunt_lang::{Diagnostics, ParseError, Query, Span};
 
 pub use crate::cancel::CancelToken;
@@ -108,6 +113,11 @@ pub struct Output {
     /// What the query named that no event has (each matched nothing or was null): show
     /// them to the person who wrote it, e.g. with [`render_warnings`].
     pub warnings: Vec<ParseError>,
+    /// What a streaming engine's scan found in the files it read (rejections and
+    /// warnings included), by file name; empty for an engine over loaded data.
+    pub files: Vec<FileReport>,
+    /// The physical plan that ran, with its metrics (for `explain --analyze`).
+    pub physical: Option<Arc<dyn datafusion::physical_plan::ExecutionPlan>>,
 }
 
 /// Render warnings against the query text they point into, like errors but headed
@@ -123,9 +133,45 @@ impl Output {
     }
 }
 
-/// A loaded data set, ready for queries.
+/// How a streaming engine reads and runs.
+#[derive(Debug, Clone)]
+pub struct StreamOptions {
+    /// Worker threads and scan partitions (0: one per core).
+    pub threads: usize,
+    /// How events are cut into per-entity windows.
+    pub window: WindowMode,
+    /// The cap on one file's JSON (0: the default).
+    pub max_file_bytes: u64,
+    /// The memory sorts, aggregations and joins may hold before they spill to disk
+    /// (bytes); `None` leaves memory unbounded.
+    pub memory_limit: Option<usize>,
+    /// Where spill files go (default: the system's temporary folder).
+    pub temp_dir: Option<std::path::PathBuf>,
+}
+
+impl Default for StreamOptions {
+    fn default() -> Self {
+        StreamOptions {
+            threads: 0,
+            window: WindowMode::default(),
+            max_file_bytes: 0,
+            memory_limit: None,
+            temp_dir: None,
+        }
+    }
+}
+
+/// The files a streaming engine reads for every query.
+struct Stream {
+    listing: Listing,
+    options: StreamOptions,
+}
+
+/// A data set ready for queries: loaded into memory ([`Engine::new`]) or read from its
+/// files by every query as a stream ([`Engine::open`]).
 pub struct Engine {
     ctx: SessionContext,
+    stream: Option<Stream>,
     catalog: Arc<Catalog>,
     layout: TypedLayout,
     report: LoadReport,
@@ -192,12 +238,65 @@ impl Engine {
         let paths = resolve::PathIndex::new(&catalog);
         Ok(Engine {
             ctx,
+            stream: None,
             paths,
             catalog,
             layout,
             report,
             runtime: Some(runtime),
         })
+    }
+
+    /// An engine that reads `listing` anew for every query, as a stream: memory holds
+    /// what the answer needs (and what sorts and aggregations keep), not the data.
+    pub fn open(listing: Listing, options: StreamOptions) -> Result<Engine, EngineError> {
+        let threads = match options.threads {
+            0 => std::thread::available_parallelism().map_or(1, |n| n.get()),
+            n => n,
+        };
+        let config = SessionConfig::new()
+            .with_target_partitions(threads)
+            .with_batch_size(8192);
+        let mut rt = RuntimeEnvBuilder::new();
+        if let Some(limit) = options.memory_limit {
+            let pool = datafusion::execution::memory_pool::TrackConsumersPool::new(
+                datafusion::execution::memory_pool::FairSpillPool::new(limit),
+                std::num::NonZeroUsize::new(5).unwrap_or(std::num::NonZeroUsize::MIN),
+            );
+            rt = rt.with_memory_pool(Arc::new(pool));
+        }
+        if let Some(dir) = &options.temp_dir {
+            rt = rt.with_temp_file_path(dir);
+        }
+        let rt = rt
+            .build_arc()
+            .map_err(|e| EngineError::Exec(format!("cannot set up the memory pool: {e}")))?;
+        let ctx = SessionContext::new_with_config_rt(config, rt);
+        let runtime = tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(threads)
+            .enable_all()
+            .build()
+            .map_err(|e| EngineError::Exec(format!("cannot start worker threads: {e}")))?;
+        let catalog = Arc::new(Catalog::new());
+        let layout = TypedLayout::register(&catalog);
+        let report = stream_report(&listing, &[], options.window);
+        Ok(Engine {
+            ctx,
+            stream: Some(Stream {
+                listing,
+                options: StreamOptions { threads, ..options },
+            }),
+            paths: resolve::PathIndex::default(),
+            catalog,
+            layout,
+            report,
+            runtime: Some(runtime),
+        })
+    }
+
+    /// True for an engine that reads its files for every query ([`Engine::open`]).
+    pub fn is_streaming(&self) -> bool {
+        self.stream.is_some()
     }
 
     /// The paths seen in the data.
@@ -215,12 +314,41 @@ impl Engine {
         &self.report
     }
 
-    fn scan(&self, range: TimeRange, span: Span) -> Result<LogicalPlanBuilder, EngineError> {
+    fn scan(
+        &self,
+        range: TimeRange,
+        span: Span,
+        windows: bool,
+    ) -> Result<LogicalPlanBuilder, EngineError> {
         let provider = self
             .block_on(self.ctx.table_provider(TABLE))
             .map_err(|e| EngineError::Exec(e.to_string()))?;
         let mut b = LogicalPlanBuilder::scan(TABLE, provider_as_source(provider), None)
             .map_err(|e| plan::df_err(span, e))?;
+        if self.stream.is_some() {
+            // The table as the planner knows it: the decoded columns, the windows (null
+            // unless the query reads them: `windows_for`), the order key.
+            let schema = schema::table_schema();
+            let mut cols: Vec<datafusion::logical_expr::Expr> = Vec::new();
+            for f in schema.fields() {
+                let name = f.name();
+                if name == schema::WINDOW_ID || name == schema::WINDOW_INDEX {
+                    let null = ScalarValue::try_from(f.data_type())
+                        .map_err(|e| EngineError::Exec(e.to_string()))?;
+                    cols.push(lit(null).alias(name));
+                } else {
+                    cols.push(ident(name));
+                }
+            }
+            cols.push(ident(order::ORDER));
+            b = b.project(cols).map_err(|e| plan::df_err(span, e))?;
+            if windows && let Some(stream) = &self.stream {
+                let plan = b.build().map_err(|e| plan::df_err(span, e))?;
+                let plan = windows::add_windows(plan, stream.options.window)
+                    .map_err(|e| plan::df_err(span, e))?;
+                b = LogicalPlanBuilder::from(plan);
+            }
+        }
         let ts = |v: i64| {
             lit(ScalarValue::TimestampNanosecond(
                 Some(v),
@@ -274,8 +402,29 @@ impl Engine {
         query: &Query,
         range: TimeRange,
     ) -> Result<(LogicalPlan, Vec<ParseError>), EngineError> {
-        let planner = Planner::new(&self.catalog, &self.layout, &self.paths);
-        let scan = self.scan(range, query.span)?;
+        let hints = pushdown::hints(query);
+        self.plan_for(query, range, &hints)
+    }
+
+    fn plan_for(
+        &self,
+        query: &Query,
+        range: TimeRange,
+        hints: &pushdown::LoadHints,
+    ) -> Result<(LogicalPlan, Vec<ParseError>), EngineError> {
+        let snapshot;
+        let index = if self.stream.is_some() {
+            snapshot = resolve::PathIndex::new(&self.catalog);
+            &snapshot
+        } else {
+            &self.paths
+        };
+        // A streaming engine windows events in the plan when the query reads windows,
+        // and fills them in afterwards when it only prints them (`winfill`).
+        let streaming = self.stream.is_some();
+        let planner = Planner::new(&self.catalog, &self.layout, index)
+            .keep_order(streaming && hints.needs_windows && !hints.reads_windows);
+        let scan = self.scan(range, query.span, streaming && hints.reads_windows)?;
         let plan = planner.plan(query, scan)?;
         Ok((plan, planner.take_warnings()))
     }
@@ -289,16 +438,133 @@ impl Engine {
 
     /// Parse, plan and run `text`.
     pub fn run(&self, text: &str, range: TimeRange) -> Result<Output, EngineError> {
-        let start = Instant::now();
         let query = trailhunt_lang::parse_query(text).map_err(EngineError::Query)?;
-        let (plan, warnings) = self.plan_with_warnings(&query, range)?;
-        let (batches, schema) = self.execute(plan)?;
+        self.run_query(&query, range)
+    }
+
+    /// Plan and run a parsed query.
+    ///
+    /// A streaming engine learns the data's paths while it reads: the query is planned
+    /// before the scan with what is known, and again after it. Functions carry path
+    /// patterns, not ids, so the two plans are equal unless the data changed what the
+    /// query means (a path turned out to be an array, a wildcard gained columns); then
+    /// the second plan runs, over a catalog that now holds every path the scan can meet.
+    pub fn run_query(&self, query: &Query, range: TimeRange) -> Result<Output, EngineError> {
+        let start = Instant::now();
+        let log = self.prepare_scan(query)?;
+        let hints = pushdown::hints(query);
+        if hints.wildcards && self.stream.is_some() {
+            // Wildcards expand to the paths the data has (and their errors list them):
+            // learn them first, with one pass that keeps nothing.
+            self.learn_paths()?;
+        }
+        let (plan, warnings) = self.plan_for(query, range, &hints)?;
+        let (mut batches, mut schema, mut physical) = self.execute_physical(plan.clone())?;
+        let mut warnings = warnings;
+        if let Some(stream) = &self.stream {
+            let (again, w) = self.plan_for(query, range, &hints)?;
+            warnings = w;
+            if again != plan {
+                if let Some(log) = &log {
+                    log.files.lock().unwrap_or_else(|p| p.into_inner()).clear();
+                }
+                (batches, schema, physical) = self.execute_physical(again)?;
+            }
+            if hints.needs_windows && !hints.reads_windows {
+                (batches, schema) = winfill::fill(self, batches, schema, stream.options.window)?;
+            }
+        }
+        let files = log.map(|l| scan_files(&l)).unwrap_or_default();
         Ok(Output {
             batches,
             schema,
             elapsed: start.elapsed(),
             warnings,
+            files,
+            physical: Some(physical),
         })
+    }
+
+    /// Read the files the registered table reads (nested values included) only to fill
+    /// the catalog with their paths; no batch is kept.
+    fn learn_paths(&self) -> Result<(), EngineError> {
+        let exec = |e: datafusion::error::DataFusionError| EngineError::Exec(e.to_string());
+        let provider = self
+            .block_on(self.ctx.table_provider(TABLE))
+            .map_err(exec)?;
+        let kv = trailhunt_source::table_schema()
+            .index_of(schema::KV)
+            .map_err(|e| EngineError::Exec(e.to_string()))?;
+        let state = self.ctx.state();
+        let task = self.ctx.task_ctx();
+        self.block_on(async {
+            use futures::StreamExt;
+            let scan = provider.scan(&state, Some(&vec![kv]), &[], None).await?;
+            let mut stream =
+                datafusion::physical_plan::execute_stream(scan, task)?;
+            while let Some(b) = stream.next().await {
+                b?;
+            }
+            Ok::<_, datafusion::error::DataFusionError>(())
+        })
+        .map_err(exec)
+    }
+
+    /// For a streaming engine: register a table that reads what `query` needs.
+    fn prepare_scan(&self, query: &Query) -> Result<Option<Arc<ScanLog>>, EngineError> {
+        let Some(stream) = &self.stream else {
+            return Ok(None);
+        };
+        let hints = pushdown::hints(query);
+        // Windows are cut over everything: a query reading them reads every file.
+        let required_text = if hints.reads_windows {
+            Vec::new()
+        } else {
+            hints.required_text
+        };
+        let table = CloudTrailTable::new(
+            &stream.listing,
+            self.catalog.clone(),
+            self.layout.clone(),
+            ScanOptions {
+                partitions: stream.options.threads,
+                required_text,
+                required_any: Vec::new(),
+                max_file_bytes: stream.options.max_file_bytes,
+                keep_nested: hints.needs_nested,
+            },
+        );
+        let log = table.log();
+        let _ = self.ctx.deregister_table(TABLE);
+        self.ctx
+            .register_table(TABLE, Arc::new(table))
+            .map_err(|e| EngineError::Exec(e.to_string()))?;
+        Ok(Some(log))
+    }
+
+    /// Run a plan to completion, keeping the physical plan (and its metrics).
+    fn execute_physical(
+        &self,
+        plan: LogicalPlan,
+    ) -> Result<
+        (
+            Vec<RecordBatch>,
+            SchemaRef,
+            Arc<dyn datafusion::physical_plan::ExecutionPlan>,
+        ),
+        EngineError,
+    > {
+        let state = self.ctx.state();
+        let task = self.ctx.task_ctx();
+        let exec = |e: datafusion::error::DataFusionError| EngineError::Exec(e.to_string());
+        let (batches, physical) = self.block_on(async {
+            let physical = state.create_physical_plan(&plan).await?;
+            let batches = datafusion::physical_plan::collect(physical.clone(), task).await?;
+            Ok::<_, datafusion::error::DataFusionError>((batches, physical))
+        })
+        .map_err(exec)?;
+        let schema: SchemaRef = Arc::new(plan.schema().as_arrow().clone());
+        Ok((batches, schema, physical))
     }
 
     /// Like [`Engine::run`], but stops as soon as `cancel` is cancelled: `Ok(None)` then.
@@ -311,6 +577,10 @@ impl Engine {
     ) -> Result<Option<Output>, EngineError> {
         let start = Instant::now();
         let query = trailhunt_lang::parse_query(text).map_err(EngineError::Query)?;
+        if self.stream.is_some() {
+            // The REPL reads loaded data; a streaming engine runs to the end.
+            return self.run_query(&query, range).map(Some);
+        }
         let (plan, warnings) = self.plan_with_warnings(&query, range)?;
         let df = DataFrame::new(self.ctx.state(), plan);
         let schema: SchemaRef = Arc::new(df.schema().as_arrow().clone());
@@ -327,6 +597,8 @@ impl Engine {
                 schema,
                 elapsed: start.elapsed(),
                 warnings,
+                files: Vec::new(),
+                physical: None,
             })),
         }
     }
@@ -345,6 +617,7 @@ impl Engine {
     pub fn explain(&self, text: &str, range: TimeRange) -> Result<String, EngineError> {
         let parsed = trailhunt_lang::explain(text).map_err(EngineError::Query)?;
         let query = trailhunt_lang::parse_query(text).map_err(EngineError::Query)?;
+        self.prepare_scan(&query)?;
         let plan = self.plan(&query, range)?;
         let state = self.ctx.state();
         let optimized = state
@@ -358,6 +631,60 @@ impl Engine {
             optimized.display_indent(),
             displayable(physical.as_ref()).indent(true)
         ))
+    }
+
+    /// Run `text` and show the physical plan that ran with each operator's metrics (rows,
+    /// time, and the scan's files and bytes per partition).
+    pub fn explain_analyze(&self, text: &str, range: TimeRange) -> Result<String, EngineError> {
+        let out = self.run(text, range)?;
+        let Some(physical) = out.physical else {
+            return Err(EngineError::Exec("no plan ran".into()));
+        };
+        Ok(format!(
+            "{} row(s) in {:.3}s\n\nphysical plan with metrics:\n{}",
+            out.batches.iter().map(RecordBatch::num_rows).sum::<usize>(),
+            out.elapsed.as_secs_f64(),
+            datafusion::physical_plan::display::DisplayableExecutionPlan::with_metrics(
+                physical.as_ref()
+            )
+            .indent(true)
+        ))
+    }
+}
+
+/// The reports of the files a scan read, by name.
+fn scan_files(log: &ScanLog) -> Vec<FileReport> {
+    let mut files = log.files.lock().unwrap_or_else(|p| p.into_inner()).clone();
+    files.sort_by(|a, b| a.path.cmp(&b.path));
+    files
+}
+
+/// A load report for a streaming engine before any query ran: what is listed.
+fn stream_report(listing: &Listing, files: &[FileReport], window: WindowMode) -> LoadReport {
+    LoadReport {
+        files_loaded: files.iter().filter(|f| f.loaded()).count() as u64,
+        files_skipped: files.iter().filter(|f| f.rejected.is_some()).count() as u64,
+        files_without_events: files.iter().filter(|f| f.holds_no_events()).count() as u64,
+        files_with_warnings: files.iter().filter(|f| !f.warnings.is_empty()).count() as u64,
+        records: files.iter().map(|f| f.records).sum(),
+        records_without_time: 0,
+        files_outside_range: 0,
+        records_outside_range: 0,
+        bytes: listing.bytes(),
+        json_bytes: files.iter().map(|f| f.json_bytes).sum(),
+        memory_bytes: 0,
+        first_event: None,
+        last_event: None,
+        entities: 0,
+        windows: 0,
+        window_mode: window,
+        seconds: 0.0,
+        ignored: listing
+            .ignored
+            .iter()
+            .map(|p| p.display().to_string())
+            .collect(),
+        files: files.to_vec(),
     }
 }
 

@@ -20,6 +20,11 @@ pub struct LoadHints {
     pub needs_windows: bool,
     /// Text every matching record contains (ASCII case-insensitively).
     pub required_text: Vec<String>,
+    /// The query itself reads `window_id`/`window_index` (not only prints them).
+    pub reads_windows: bool,
+    /// The query names a wildcard path (`table requestParameters.*`): planning it needs
+    /// the paths the data has.
+    pub wildcards: bool,
 }
 
 /// Names that are plain columns (typed, derived or special), never nested values.
@@ -48,10 +53,12 @@ fn is_window(name: &str) -> bool {
 struct Walk {
     paths: Vec<String>,
     text: bool,
+    wildcard: bool,
 }
 
 impl Walk {
     fn path(&mut self, p: &ColumnPath) {
+        self.wildcard |= p.has_wildcard();
         self.paths
             .push(p.dotted().unwrap_or_else(|| format!("{p}")));
     }
@@ -151,6 +158,8 @@ pub fn hints(query: &Query) -> LoadHints {
     LoadHints {
         needs_nested: events_out || w.text || !all_plain,
         needs_windows: events_out || w.paths.iter().any(|p| is_window(p)),
+        reads_windows: w.paths.iter().any(|p| is_window(p)),
+        wildcards: w.wildcard,
         required_text: required_text(&query.filter),
     }
 }

@@ -64,7 +64,7 @@ fn glob(pattern: &str, key: &str) -> bool {
 }
 
 /// The shortest prefix length of `concrete` that `pattern` matches in full, if any.
-fn match_prefix(pattern: &[Segment], concrete: &[Concrete]) -> Option<usize> {
+pub(crate) fn match_prefix(pattern: &[Segment], concrete: &[Concrete]) -> Option<usize> {
     match_ends(pattern, concrete).into_iter().min()
 }
 

@@ -5,7 +5,6 @@
 //! columns and nested values), `th_exists`, `th_get` (a nested value, or a whole nested
 //! object as JSON), `th_num` (numbers from numbers or numeric text), and small helpers.
 
-use std::collections::HashMap;
 use std::hash::{Hash, Hasher};
 use std::sync::Arc;
 
@@ -25,35 +24,11 @@ use trailhunt_cloudtrail::schema::kind;
 
 use crate::jsontree::{Node, leaf};
 use crate::matcher::{Matcher, parse_number};
+use crate::pathsel::{PathSel, Snapshot};
 
 /// Field metadata marking a Utf8 column whose values are JSON text (printed as JSON).
 pub const JSON_META: &str = "trailhunt.json";
 
-/// A set of path ids.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Hash)]
-pub struct IdSet {
-    bits: Vec<u64>,
-}
-
-impl IdSet {
-    /// The set of `ids`.
-    pub fn new(ids: &[u32]) -> Self {
-        let max = ids.iter().copied().max().map_or(0, |m| m as usize + 1);
-        let mut bits = vec![0u64; max.div_ceil(64)];
-        for &id in ids {
-            bits[id as usize / 64] |= 1 << (id % 64);
-        }
-        IdSet { bits }
-    }
-
-    /// Is `id` in the set?
-    #[inline]
-    pub fn contains(&self, id: u32) -> bool {
-        self.bits
-            .get(id as usize / 64)
-            .is_some_and(|w| w & (1 << (id % 64)) != 0)
-    }
-}
 
 /// A view of one batch's nested-values column.
 pub(crate) struct Kv<'a> {
@@ -142,8 +117,8 @@ pub struct MatchUdf {
     matchers: Arc<Vec<Matcher>>,
     /// A regex every matching value contains, to scan whole value buffers at once.
     prefilter: Option<regex::bytes::Regex>,
-    /// Path ids to test in the nested column; `None` tests every nested value.
-    ids: Option<Arc<IdSet>>,
+    /// Paths to test in the nested column; `None` tests every nested value.
+    ids: Option<Arc<PathSel>>,
     signature: Signature,
 }
 // The prefilter is derived from the matchers.
@@ -151,12 +126,17 @@ udf_identity!(MatchUdf, name, matchers, ids);
 
 impl MatchUdf {
     /// A call of the matcher over `args`. `label` names it in plans (`eventName = X`).
-    pub fn call(label: &str, matchers: Vec<Matcher>, ids: Option<&[u32]>, args: Vec<Expr>) -> Expr {
+    pub fn call(
+        label: &str,
+        matchers: Vec<Matcher>,
+        ids: Option<Arc<PathSel>>,
+        args: Vec<Expr>,
+    ) -> Expr {
         let udf = MatchUdf {
             name: format!("match[{label}]"),
             prefilter: prefilter(&matchers),
             matchers: Arc::new(matchers),
-            ids: ids.map(|i| Arc::new(IdSet::new(i))),
+            ids,
             signature: variadic(),
         };
         ScalarUDF::new_from_impl(udf).call(args)
@@ -174,8 +154,8 @@ impl MatchUdf {
 
     /// Does nested entry `i` hold a value of a wanted path that matches?
     #[inline]
-    fn entry(&self, kv: &Kv<'_>, i: usize) -> bool {
-        if let Some(ids) = &self.ids
+    fn entry(&self, kv: &Kv<'_>, i: usize, ids: Option<&Snapshot>) -> bool {
+        if let Some(ids) = ids
             && !ids.contains(kv.keys[i])
         {
             return false;
@@ -191,6 +171,13 @@ impl MatchUdf {
     fn column(&self, arr: &ArrayRef, out: &mut [bool]) -> Result<()> {
         match arr.data_type() {
             DataType::List(_) => {
+                let snap = self.ids.as_ref().map(|s| (s, s.snap()));
+                if let Some((sel, snap)) = &snap
+                    && sel.nothing_nested(snap)
+                {
+                    return Ok(());
+                }
+                let ids = snap.as_ref().map(|(_, s)| s.as_ref());
                 let kv = Kv::new(arr)?;
                 if let Some(pre) = &self.prefilter {
                     // A sliced list shares its child values with the other slices of the
@@ -208,7 +195,7 @@ impl MatchUdf {
                         if row >= out.len() {
                             return hi - lo;
                         }
-                        if !out[row] && self.entry(&kv, i) {
+                        if !out[row] && self.entry(&kv, i, ids) {
                             out[row] = true;
                             return rows[row + 1] as usize - lo;
                         }
@@ -220,7 +207,7 @@ impl MatchUdf {
                     if *hit || kv.list.is_null(row) {
                         continue;
                     }
-                    if kv.range(row).any(|i| self.entry(&kv, i)) {
+                    if kv.range(row).any(|i| self.entry(&kv, i, ids)) {
                         *hit = true;
                     }
                 }
@@ -370,16 +357,16 @@ fn candidates(
 /// Some nested value at one of the path ids exists and is not null.
 #[derive(Debug)]
 pub struct ExistsUdf {
-    ids: Arc<IdSet>,
+    ids: Arc<PathSel>,
     signature: Signature,
 }
 udf_identity!(ExistsUdf, ids);
 
 impl ExistsUdf {
-    /// `th_exists(_kv)` for the ids of one path.
-    pub fn call(ids: &[u32], kv: Expr) -> Expr {
+    /// `th_exists(_kv)` for the paths of one pattern.
+    pub fn call(ids: Arc<PathSel>, kv: Expr) -> Expr {
         let udf = ExistsUdf {
-            ids: Arc::new(IdSet::new(ids)),
+            ids,
             signature: variadic(),
         };
         ScalarUDF::new_from_impl(udf).call(vec![kv])
@@ -405,11 +392,12 @@ impl ScalarUDFImpl for ExistsUdf {
             .ok_or_else(|| DataFusionError::Internal("th_exists needs the nested column".into()))?
             .into_array(n)?;
         let kv = Kv::new(&arr)?;
+        let ids = self.ids.snap();
         let out: BooleanArray = (0..n)
             .map(|row| {
                 Some(
                     kv.range(row)
-                        .any(|i| self.ids.contains(kv.keys[i]) && kv.kinds[i] != kind::NULL),
+                        .any(|i| ids.contains(kv.keys[i]) && kv.kinds[i] != kind::NULL),
                 )
             })
             .collect();
@@ -420,12 +408,10 @@ impl ScalarUDFImpl for ExistsUdf {
 /// How [`GetUdf`] shows what it finds.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct GetSpec {
-    /// Path ids to read.
-    pub ids: Vec<u32>,
+    /// The paths to read.
+    pub ids: Arc<PathSel>,
     /// Show a JSON object built from everything found (the path names an object).
     pub object: bool,
-    /// For object mode: each id's path below the named path.
-    pub rel: HashMap<u32, Vec<Segment>>,
     /// For object mode: each typed argument's path below the named path.
     pub typed_rel: Vec<Vec<Segment>>,
     /// Which values to give, and how (for a path that is not an object).
@@ -436,9 +422,6 @@ impl Hash for GetSpec {
     fn hash<H: Hasher>(&self, state: &mut H) {
         self.ids.hash(state);
         self.object.hash(state);
-        let mut rel: Vec<_> = self.rel.iter().collect();
-        rel.sort_unstable_by_key(|(id, _)| **id);
-        rel.hash(state);
         self.typed_rel.hash(state);
         self.mode.hash(state);
     }
@@ -462,11 +445,9 @@ pub enum GetMode {
 #[derive(Debug)]
 pub struct GetUdf {
     label: String,
-    ids: IdSet,
     spec: GetSpec,
     signature: Signature,
 }
-// `ids` is derived from the spec.
 udf_identity!(GetUdf, label, spec);
 
 impl GetUdf {
@@ -474,7 +455,6 @@ impl GetUdf {
     pub fn call(label: &str, spec: GetSpec, kv: Expr, typed: Vec<Expr>) -> Expr {
         let udf = GetUdf {
             label: label.to_string(),
-            ids: IdSet::new(&spec.ids),
             spec,
             signature: variadic(),
         };
@@ -521,8 +501,10 @@ impl ScalarUDFImpl for GetUdf {
             .map(|t| cast(t, &DataType::Utf8))
             .collect::<std::result::Result<_, _>>()?;
         let typed: Vec<&StringArray> = typed.iter().map(|t| t.as_string::<i32>()).collect();
+        let ids = self.spec.ids.snap();
+        let ids = ids.as_ref();
         if !self.spec.object && self.spec.mode != GetMode::First {
-            return Ok(ColumnarValue::Array(self.every_value(n, &kv, &typed)));
+            return Ok(ColumnarValue::Array(self.every_value(n, &kv, &typed, ids)));
         }
         let mut b = StringBuilder::new();
         for row in 0..n {
@@ -537,10 +519,10 @@ impl ScalarUDFImpl for GetUdf {
                 }
                 for i in kv.range(row) {
                     let id = kv.keys[i];
-                    if !self.ids.contains(id) {
+                    if !ids.contains(id) {
                         continue;
                     }
-                    let rel = self.spec.rel.get(&id).map_or(&[][..], Vec::as_slice);
+                    let rel = ids.rel(id);
                     node.insert(rel, leaf(kv.value(i), kv.kinds[i]));
                     any = true;
                 }
@@ -557,7 +539,7 @@ impl ScalarUDFImpl for GetUdf {
             }
             let found = kv
                 .range(row)
-                .find(|&i| self.ids.contains(kv.keys[i]) && kv.kinds[i] != kind::NULL);
+                .find(|&i| ids.contains(kv.keys[i]) && kv.kinds[i] != kind::NULL);
             match found.and_then(|i| kv.value(i)) {
                 Some(v) => b.append_value(v),
                 None => b.append_null(),
@@ -574,7 +556,13 @@ pub fn list_of_text() -> DataType {
 
 impl GetUdf {
     /// Every distinct value of each row, in the form [`GetMode`] asks for.
-    fn every_value(&self, n: usize, kv: &Kv<'_>, typed: &[&StringArray]) -> ArrayRef {
+    fn every_value(
+        &self,
+        n: usize,
+        kv: &Kv<'_>,
+        typed: &[&StringArray],
+        ids: &Snapshot,
+    ) -> ArrayRef {
         let mut list = ListBuilder::new(StringBuilder::new());
         let mut text = StringBuilder::new();
         let mut vals: Vec<&str> = Vec::new();
@@ -586,7 +574,7 @@ impl GetUdf {
                 .map(|t| t.value(row));
             let nested = kv
                 .range(row)
-                .filter(|&i| self.ids.contains(kv.keys[i]) && kv.kinds[i] != kind::NULL)
+                .filter(|&i| ids.contains(kv.keys[i]) && kv.kinds[i] != kind::NULL)
                 .filter_map(|i| kv.value(i));
             for v in typed_vals.chain(nested) {
                 if !vals.contains(&v) {
@@ -873,16 +861,38 @@ impl ScalarUDFImpl for HelperUdf {
 #[cfg(test)]
 mod tests {
     use datafusion::logical_expr::col;
+    use trailhunt_cloudtrail::Catalog;
     use trailhunt_cloudtrail::catalog::Segment;
+    use trailhunt_cloudtrail::schema::TypedLayout;
+    use trailhunt_lang::ast::Segment as Pattern;
 
     use super::*;
 
-    fn spec(ids: &[u32], object: bool, rel: &[(u32, &str)], typed_rel: &[&str]) -> GetSpec {
+    thread_local! {
+        static CATALOG: (Arc<Catalog>, TypedLayout) = {
+            let c = Arc::new(Catalog::new());
+            let l = TypedLayout::register(&c);
+            (c, l)
+        };
+    }
+
+    /// The paths of a dotted pattern (`a.b`, `a.*`).
+    fn sel(pattern: &str) -> Arc<PathSel> {
+        let segs = pattern
+            .split('.')
+            .map(|k| match k {
+                "*" => Pattern::AnyKey,
+                k => Pattern::Key(k.into()),
+            })
+            .collect();
+        CATALOG.with(|(c, l)| Arc::new(PathSel::new(segs, c.clone(), l.clone())))
+    }
+
+    fn spec(pattern: &str, object: bool, typed_rel: &[&str]) -> GetSpec {
         let seg = |k: &str| vec![Segment::Key(k.into())];
         GetSpec {
-            ids: ids.to_vec(),
+            ids: sel(pattern),
             object,
-            rel: rel.iter().map(|(id, k)| (*id, seg(k))).collect(),
             typed_rel: typed_rel.iter().map(|k| seg(k)).collect(),
             mode: GetMode::First,
         }
@@ -896,25 +906,12 @@ mod tests {
     #[test]
     fn get_calls_differ_by_everything_in_their_spec() {
         let call = |label: &str, s: GetSpec| GetUdf::call(label, s, col("_kv"), vec![]);
-        let base = || spec(&[3, 4], true, &[(3, "a"), (4, "b")], &["t"]);
+        let base = || spec("a.b", true, &["t"]);
         assert!(merged(&call("p", base()), &call("p", base())));
         assert!(!merged(&call("p", base()), &call("q", base())));
-        assert!(!merged(
-            &call("p", base()),
-            &call("p", spec(&[3], true, &[(3, "a")], &["t"]))
-        ));
-        assert!(!merged(
-            &call("p", base()),
-            &call("p", spec(&[3, 4], false, &[(3, "a"), (4, "b")], &["t"]))
-        ));
-        assert!(!merged(
-            &call("p", base()),
-            &call("p", spec(&[3, 4], true, &[(3, "a"), (4, "c")], &["t"]))
-        ));
-        assert!(!merged(
-            &call("p", base()),
-            &call("p", spec(&[3, 4], true, &[(3, "a"), (4, "b")], &["u"]))
-        ));
+        assert!(!merged(&call("p", base()), &call("p", spec("a.c", true, &["t"]))));
+        assert!(!merged(&call("p", base()), &call("p", spec("a.b", false, &["t"]))));
+        assert!(!merged(&call("p", base()), &call("p", spec("a.b", true, &["u"]))));
         // The first value, every value as a list, every value for display.
         let mode = |mode: GetMode| GetSpec {
             object: false,
@@ -932,10 +929,10 @@ mod tests {
     }
 
     #[test]
-    fn exists_and_match_calls_differ_by_ids_and_matchers() {
-        let ex = |ids: &[u32]| ExistsUdf::call(ids, col("_kv"));
-        assert!(merged(&ex(&[1, 2]), &ex(&[1, 2])));
-        assert!(!merged(&ex(&[1, 2]), &ex(&[1])));
+    fn exists_and_match_calls_differ_by_paths_and_matchers() {
+        let ex = |p: &str| ExistsUdf::call(sel(p), col("_kv"));
+        assert!(merged(&ex("a.b"), &ex("a.b")));
+        assert!(!merged(&ex("a.b"), &ex("a.*")));
         let value = |q: &str| {
             let query = trailhunt_lang::parse_query(&format!("x{q}")).expect("parses");
             match query.filter.kind {
@@ -946,8 +943,8 @@ mod tests {
                 other => panic!("not a field filter: {other:?}"),
             }
         };
-        let mc = |label: &str, q: &str, ids: Option<&[u32]>| {
-            MatchUdf::call(label, vec![value(q)], ids, vec![col("eventSource")])
+        let mc = |label: &str, q: &str, ids: Option<&str>| {
+            MatchUdf::call(label, vec![value(q)], ids.map(sel), vec![col("eventSource")])
         };
         // The old key (label and ids) was the same for all of these.
         assert!(merged(&mc("s3", ": s3", None), &mc("s3", ": s3", None)));
@@ -958,8 +955,31 @@ mod tests {
         ));
         assert!(!merged(&mc("1", ">= 1", None), &mc("1", "> 1", None)));
         assert!(!merged(
-            &mc("s3", ": s3", Some(&[1])),
-            &mc("s3", ": s3", Some(&[2]))
+            &mc("s3", ": s3", Some("a.b")),
+            &mc("s3", ": s3", Some("a.c"))
         ));
+    }
+
+    #[test]
+    fn a_path_selection_grows_with_the_catalog() {
+        let c = Arc::new(Catalog::new());
+        let l = TypedLayout::register(&c);
+        let s = PathSel::new(
+            vec![Pattern::Key("resources".into()), Pattern::Key("ARN".into())],
+            c.clone(),
+            l,
+        );
+        assert!(s.nothing_nested(&s.snap()));
+        let res = c.key(0, "resources");
+        let e0 = c.index(res, 0);
+        let arn0 = c.key(e0, "ARN");
+        let other = c.key(e0, "type");
+        let snap = s.snap();
+        assert!(snap.contains(arn0) && !snap.contains(other) && !snap.contains(res));
+        assert!(!s.nothing_nested(&snap));
+        let e1 = c.index(res, 1);
+        let arn1 = c.key(e1, "ARN");
+        assert!(!snap.contains(arn1), "an old snapshot does not change");
+        assert!(s.snap().contains(arn1) && s.snap().contains(arn0));
     }
 }

@@ -1,3 +1,18 @@
 //! The data source: where CloudTrail files are (local paths, globs, stdin, S3 prefixes),
 //! which of them a query needs, and a DataFusion table that decodes them as a stream.
+//!
+//! - [`listing`]: every input file with its size, name rank and delivery time;
+//! - [`table::CloudTrailTable`]: the `TableProvider` (time pruning, projection, limit);
+//! - [`exec::CloudTrailExec`]: the partitioned, streaming scan;
+//! - [`order`]: the event-order key a stream can sort by.
 #![deny(missing_docs)]
+
+pub mod exec;
+pub mod listing;
+pub mod order;
+pub mod store;
+pub mod table;
+
+pub use exec::{CloudTrailExec, ScanLog};
+pub use listing::{FileRef, Listing, Location};
+pub use table::{CloudTrailTable, ScanOptions, table_schema};

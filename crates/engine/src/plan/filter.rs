@@ -59,10 +59,9 @@ impl Planner<'_> {
             FieldValue::Exists(_) => {
                 let mut parts: Vec<Expr> = t.args.iter().map(|a| a.clone().is_not_null()).collect();
                 if let Some(ids) = &t.kv_ids
-                    && !ids.is_empty()
                     && st.events
                 {
-                    parts.push(ExistsUdf::call(ids, ident(schema::KV)));
+                    parts.push(ExistsUdf::call(ids.clone(), ident(schema::KV)));
                 }
                 Ok(fold(parts, or, false))
             }
@@ -124,10 +123,9 @@ impl Planner<'_> {
         }
         let mut args = t.args.clone();
         let ids = match &t.kv_ids {
-            Some(ids) if ids.is_empty() => None,
             Some(ids) => {
                 args.push(ident(schema::KV));
-                Some(ids.as_slice())
+                Some(ids.clone())
             }
             None => {
                 if st.events && t.all_nested {

@@ -10,6 +10,7 @@ mod filter;
 mod stages;
 
 use std::collections::HashSet;
+use std::sync::Arc;
 
 use datafusion::common::{Column, DFSchemaRef};
 use datafusion::logical_expr::{Expr, LogicalPlan, LogicalPlanBuilder, lit};
@@ -19,6 +20,7 @@ use trailhunt_lang::ast::{ColumnPath, Query, Segment};
 use trailhunt_lang::{ParseError, Span};
 
 use crate::order::ORDER;
+use crate::pathsel::PathSel;
 use crate::resolve::{PathIndex, Resolved, expand, known_paths, names_column, resolve_in, suggest};
 use crate::udf::{GetMode, GetSpec, GetUdf};
 
@@ -108,8 +110,8 @@ pub(crate) const RN: &str = "__rn";
 pub(crate) struct Targets {
     /// Columns (or expressions) holding the values.
     pub args: Vec<Expr>,
-    /// Nested path ids, when the nested column holds values for the path.
-    pub kv_ids: Option<Vec<u32>>,
+    /// Nested paths, when the nested column may hold values for the path.
+    pub kv_ids: Option<Arc<PathSel>>,
     /// The target is the event time (ranges compare times).
     pub time: bool,
     /// Free text: every nested value is a target too.
@@ -118,12 +120,14 @@ pub(crate) struct Targets {
 
 /// Plans queries over one loaded data set.
 pub struct Planner<'a> {
-    catalog: &'a Catalog,
+    catalog: &'a Arc<Catalog>,
     layout: &'a TypedLayout,
     index: &'a PathIndex,
     loaded: HashSet<String>,
     /// Paths no event has, met while planning: each is a warning, not an error.
     warnings: std::cell::RefCell<Vec<(String, ParseError)>>,
+    /// Keep the order key in output events (to fill their windows afterwards).
+    keep_order: bool,
 }
 
 /// How a path no event has is used (the warning says what it does to the query).
@@ -152,7 +156,7 @@ pub(crate) fn path_name(p: &ColumnPath) -> String {
 
 impl<'a> Planner<'a> {
     /// A planner for data described by `catalog` and `layout`.
-    pub fn new(catalog: &'a Catalog, layout: &'a TypedLayout, index: &'a PathIndex) -> Self {
+    pub fn new(catalog: &'a Arc<Catalog>, layout: &'a TypedLayout, index: &'a PathIndex) -> Self {
         let loaded = schema::table_schema()
             .fields()
             .iter()
@@ -164,7 +168,14 @@ impl<'a> Planner<'a> {
             index,
             loaded,
             warnings: Default::default(),
+            keep_order: false,
         }
+    }
+
+    /// Keep the hidden order key ([`ORDER`]) as the last column when the output is events.
+    pub fn keep_order(mut self, keep: bool) -> Self {
+        self.keep_order = keep;
+        self
     }
 
     /// The warnings of the plans built so far (paths no event has), in the order met,
@@ -203,9 +214,10 @@ impl<'a> Planner<'a> {
         if st.events && !st.ordered {
             st = self.event_order(st, query.span)?;
         }
+        let keep_order = self.keep_order && st.events;
         let internal: Vec<&str> = [POS, ORDER]
             .into_iter()
-            .filter(|c| st.has_column(c))
+            .filter(|c| st.has_column(c) && !(keep_order && *c == ORDER))
             .collect();
         if !internal.is_empty() {
             st = self.drop_columns(st, &internal, query.span)?;
@@ -431,17 +443,19 @@ impl<'a> Planner<'a> {
         TYPED.iter().any(|(pp, _)| pp.join(".") == name)
     }
 
+    /// The nested paths `p` covers, found as the data is read.
+    pub(crate) fn sel(&self, p: &ColumnPath) -> Arc<PathSel> {
+        Arc::new(PathSel::new(
+            p.segments.clone(),
+            self.catalog.clone(),
+            self.layout.clone(),
+        ))
+    }
+
     /// The value of a resolved nested path.
     fn get(&self, label: &str, p: &ColumnPath, r: &Resolved, mode: GetMode) -> Expr {
         if !r.object && r.typed.len() == 1 && !p.has_wildcard() && r.ids.len() == 1 {
             return ident(&r.typed[0]);
-        }
-        let mut rel = std::collections::HashMap::new();
-        if r.object {
-            for (id, depth) in r.ids.iter().zip(&r.matched_depth) {
-                let segs = self.index.segments(*id);
-                rel.insert(*id, segs[(*depth).min(segs.len())..].to_vec());
-            }
         }
         let mut typed_rel = Vec::new();
         let mut typed_args = Vec::new();
@@ -449,19 +463,16 @@ impl<'a> Planner<'a> {
             let Some(i) = TYPED.iter().position(|(pp, _)| pp.join(".") == *t) else {
                 continue;
             };
-            let id = self.layout.id(i);
-            let pos = r.ids.iter().position(|x| *x == id);
-            let depth = pos.map_or(0, |p| r.matched_depth[p]);
-            let segs = self.index.segments(id);
+            let segs = self.catalog.segments(self.layout.id(i));
+            let depth = crate::resolve::match_prefix(&p.segments, &segs).unwrap_or(0);
             typed_rel.push(segs[depth.min(segs.len())..].to_vec());
             typed_args.push(ident(&typed_name(i)));
         }
         // Typed values are read from their columns; the nested list only holds a typed
         // path when its value had an unexpected JSON type.
         let spec = GetSpec {
-            ids: r.ids.clone(),
+            ids: self.sel(p),
             object: r.object,
-            rel,
             typed_rel,
             mode,
         };
@@ -499,7 +510,7 @@ impl<'a> Planner<'a> {
             let r = self.resolved(st, p, Use::Filter);
             return Ok(Targets {
                 args: r.typed.iter().map(|t| ident(t)).collect(),
-                kv_ids: Some(r.ids),
+                kv_ids: Some(self.sel(p)),
                 time: false,
                 all_nested: false,
             });

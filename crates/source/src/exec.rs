@@ -1,0 +1,486 @@
+//! The scan: an `ExecutionPlan` with one partition per core, each decoding its share of
+//! the files (spread by size) on a thread of its own and streaming record batches through
+//! a small bounded channel, so memory holds a few files in flight, not the data.
+
+use std::collections::VecDeque;
+use std::fmt;
+use std::sync::{Arc, Mutex};
+
+use datafusion::arrow::array::{ArrayRef, AsArray, RecordBatch};
+use datafusion::arrow::datatypes::SchemaRef;
+use datafusion::common::tree_node::TreeNodeRecursion;
+use datafusion::error::{DataFusionError, Result};
+use datafusion::execution::TaskContext;
+use datafusion::physical_expr::{EquivalenceProperties, PhysicalExpr};
+use datafusion::physical_plan::execution_plan::{Boundedness, EmissionType};
+use datafusion::physical_plan::metrics::{
+    BaselineMetrics, Count, ExecutionPlanMetricsSet, MetricBuilder, MetricsSet,
+};
+use datafusion::physical_plan::stream::RecordBatchStreamAdapter;
+use datafusion::physical_plan::{
+    ChildrenPropertiesMode, DisplayAs, DisplayFormatType, ExecutionPlan, Partitioning,
+    PlanProperties, ReplaceChildrenOptions, SendableRecordBatchStream,
+};
+use futures::StreamExt;
+use trailhunt_cloudtrail::schema::{self, TIMESTAMP};
+use trailhunt_cloudtrail::{
+    Catalog, DecodeOptions, Decoder, FileReport, Source, schema::TypedLayout, too_large_report,
+    unreadable_report,
+};
+
+use crate::listing::{FileRef, Location};
+use crate::order;
+
+/// What a scan found out about its files, shared with whoever started it.
+#[derive(Debug, Default)]
+pub struct ScanLog {
+    /// One report per file read (in no particular order).
+    pub files: Mutex<Vec<FileReport>>,
+    /// Records without a readable time.
+    pub records_without_time: std::sync::atomic::AtomicU64,
+    /// Records dropped for falling outside the time range.
+    pub records_outside_range: std::sync::atomic::AtomicU64,
+    /// Files every partition finished (a scan that stopped early finished fewer).
+    pub finished_partitions: std::sync::atomic::AtomicUsize,
+}
+
+/// The scan of CloudTrail files.
+pub struct CloudTrailExec {
+    files: Arc<Vec<FileRef>>,
+    groups: Vec<Vec<usize>>,
+    /// Columns of the full table schema to give, in order.
+    projection: Vec<usize>,
+    schema: SchemaRef,
+    catalog: Arc<Catalog>,
+    layout: TypedLayout,
+    decode: DecodeOptions,
+    limit: Option<usize>,
+    /// Files the time range ruled out before the scan (for display).
+    pruned: usize,
+    log: Arc<ScanLog>,
+    metrics: ExecutionPlanMetricsSet,
+    properties: Arc<PlanProperties>,
+}
+
+impl fmt::Debug for CloudTrailExec {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("CloudTrailExec")
+            .field("files", &self.files.len())
+            .field("partitions", &self.groups.len())
+            .finish()
+    }
+}
+
+/// How many files a partition reads ahead of the one it decodes (their bytes in memory).
+const READ_AHEAD: usize = 2;
+
+impl CloudTrailExec {
+    /// A scan of `files` in `groups` (one partition each), giving the columns
+    /// `projection` of [`crate::table::table_schema`].
+    #[allow(clippy::too_many_arguments)]
+    pub fn new(
+        files: Arc<Vec<FileRef>>,
+        groups: Vec<Vec<usize>>,
+        projection: Vec<usize>,
+        catalog: Arc<Catalog>,
+        layout: TypedLayout,
+        decode: DecodeOptions,
+        limit: Option<usize>,
+        pruned: usize,
+        log: Arc<ScanLog>,
+    ) -> Result<Self> {
+        let full = crate::table::table_schema();
+        let schema = Arc::new(full.project(&projection)?);
+        let groups = if groups.is_empty() {
+            vec![Vec::new()]
+        } else {
+            groups
+        };
+        let properties = PlanProperties::new(
+            EquivalenceProperties::new(schema.clone()),
+            Partitioning::UnknownPartitioning(groups.len()),
+            EmissionType::Incremental,
+            Boundedness::Bounded,
+        );
+        Ok(CloudTrailExec {
+            files,
+            groups,
+            projection,
+            schema,
+            catalog,
+            layout,
+            decode,
+            limit,
+            pruned,
+            log,
+            metrics: ExecutionPlanMetricsSet::new(),
+            properties: Arc::new(properties),
+        })
+    }
+
+    /// What the scan found out about its files.
+    pub fn log(&self) -> &Arc<ScanLog> {
+        &self.log
+    }
+}
+
+impl DisplayAs for CloudTrailExec {
+    fn fmt_as(&self, t: DisplayFormatType, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let files: usize = self.groups.iter().map(Vec::len).sum();
+        let bytes: u64 = self
+            .groups
+            .iter()
+            .flatten()
+            .map(|&i| self.files[i].size)
+            .sum();
+        match t {
+            DisplayFormatType::TreeRender => write!(f, "files={files}"),
+            _ => {
+                write!(
+                    f,
+                    "CloudTrailExec: files={files}, bytes={bytes}, partitions={}",
+                    self.groups.len()
+                )?;
+                if self.pruned > 0 {
+                    write!(f, ", pruned_by_time={}", self.pruned)?;
+                }
+                if self.decode.skip_nested {
+                    write!(f, ", nested=skipped")?;
+                }
+                if !self.decode.required_text.is_empty() {
+                    write!(f, ", required_text={:?}", self.decode.required_text)?;
+                }
+                if let Some(l) = self.limit {
+                    write!(f, ", limit={l}")?;
+                }
+                Ok(())
+            }
+        }
+    }
+}
+
+impl ExecutionPlan for CloudTrailExec {
+    fn name(&self) -> &str {
+        "CloudTrailExec"
+    }
+
+    fn properties(&self) -> &Arc<PlanProperties> {
+        &self.properties
+    }
+
+    fn children(&self) -> Vec<&Arc<dyn ExecutionPlan>> {
+        vec![]
+    }
+
+    fn apply_expressions(
+        &self,
+        _f: &mut dyn FnMut(&Arc<dyn PhysicalExpr>) -> Result<TreeNodeRecursion>,
+    ) -> Result<TreeNodeRecursion> {
+        Ok(TreeNodeRecursion::Continue)
+    }
+
+    fn replace_children(
+        self: Arc<Self>,
+        _: Vec<Arc<dyn ExecutionPlan>>,
+        _: ReplaceChildrenOptions,
+    ) -> Result<Arc<dyn ExecutionPlan>> {
+        Ok(self)
+    }
+
+    fn with_new_children(
+        self: Arc<Self>,
+        children: Vec<Arc<dyn ExecutionPlan>>,
+    ) -> Result<Arc<dyn ExecutionPlan>> {
+        self.replace_children(
+            children,
+            ReplaceChildrenOptions::new(ChildrenPropertiesMode::Recompute),
+        )
+    }
+
+    fn metrics(&self) -> Option<MetricsSet> {
+        Some(self.metrics.clone_inner())
+    }
+
+    fn execute(
+        &self,
+        partition: usize,
+        _context: Arc<TaskContext>,
+    ) -> Result<SendableRecordBatchStream> {
+        let Some(group) = self.groups.get(partition) else {
+            return Err(DataFusionError::Internal(format!(
+                "CloudTrailExec has no partition {partition}"
+            )));
+        };
+        let baseline = BaselineMetrics::new(&self.metrics, partition);
+        let counters = Counters {
+            files: MetricBuilder::new(&self.metrics).counter("files_read", partition),
+            skipped: MetricBuilder::new(&self.metrics).counter("files_unparsed", partition),
+            bytes: MetricBuilder::new(&self.metrics).counter("bytes_read", partition),
+            json: MetricBuilder::new(&self.metrics).counter("json_bytes", partition),
+        };
+        let job = Job {
+            files: self.files.clone(),
+            group: group.clone(),
+            projection: self.projection.clone(),
+            schema: self.schema.clone(),
+            catalog: self.catalog.clone(),
+            layout: self.layout.clone(),
+            decode: self.decode.clone(),
+            limit: self.limit,
+            log: self.log.clone(),
+            counters,
+        };
+        let (tx, rx) = tokio::sync::mpsc::channel::<Result<RecordBatch>>(2);
+        let handle = tokio::runtime::Handle::try_current().ok();
+        std::thread::Builder::new()
+            .name(format!("trailhunt-scan-{partition}"))
+            .spawn(move || job.run(&tx, handle))
+            .map_err(|e| DataFusionError::Execution(format!("cannot start a scan thread: {e}")))?;
+        let stream = futures::stream::unfold(rx, |mut rx| async move {
+            rx.recv().await.map(|item| (item, rx))
+        })
+        .map(move |item| {
+            if let Ok(b) = &item {
+                baseline.record_output(b.num_rows());
+            }
+            item
+        });
+        Ok(Box::pin(RecordBatchStreamAdapter::new(
+            self.schema.clone(),
+            stream,
+        )))
+    }
+}
+
+struct Counters {
+    files: Count,
+    skipped: Count,
+    bytes: Count,
+    json: Count,
+}
+
+struct Job {
+    files: Arc<Vec<FileRef>>,
+    group: Vec<usize>,
+    projection: Vec<usize>,
+    schema: SchemaRef,
+    catalog: Arc<Catalog>,
+    layout: TypedLayout,
+    decode: DecodeOptions,
+    limit: Option<usize>,
+    log: Arc<ScanLog>,
+    counters: Counters,
+}
+
+type Sender = tokio::sync::mpsc::Sender<Result<RecordBatch>>;
+
+/// One file's bytes, or why there are none.
+enum Fetched {
+    Bytes(Vec<u8>),
+    Report(FileReport),
+}
+
+impl Job {
+    fn fetch_local(src: &Source, name: &str, cap: u64) -> Fetched {
+        use std::io::Read;
+        let limit = cap.saturating_add(1);
+        let mut buf = Vec::new();
+        let read = match src {
+            Source::File(p) => std::fs::File::open(p).and_then(|f| {
+                if let Ok(m) = f.metadata() {
+                    if m.len() > cap {
+                        return Ok(Some(m.len()));
+                    }
+                    buf.reserve(m.len() as usize);
+                }
+                f.take(limit).read_to_end(&mut buf).map(|_| None)
+            }),
+            Source::Stdin => std::io::stdin()
+                .lock()
+                .take(limit)
+                .read_to_end(&mut buf)
+                .map(|_| None),
+            Source::Memory { bytes, .. } => {
+                buf.extend_from_slice(bytes);
+                Ok(None)
+            }
+        };
+        match read {
+            Err(e) => Fetched::Report(unreadable_report(name, e.to_string())),
+            Ok(Some(len)) => Fetched::Report(too_large_report(name, len, cap)),
+            Ok(None) if buf.len() as u64 > cap => {
+                Fetched::Report(too_large_report(name, buf.len() as u64, cap))
+            }
+            Ok(None) => Fetched::Bytes(buf),
+        }
+    }
+
+    fn run(self, tx: &Sender, handle: Option<tokio::runtime::Handle>) {
+        let cap = match self.decode.max_file_bytes {
+            0 => trailhunt_cloudtrail::DEFAULT_MAX_FILE_BYTES,
+            n => n,
+        };
+        let mut decoder = Decoder::new(&self.catalog, self.layout.clone(), &self.decode);
+        // Row ranges of the decoder's rows: (first row, source rank), in order.
+        let mut spans: VecDeque<(usize, u32)> = VecDeque::new();
+        let mut emitted = 0usize;
+        let mut sent = 0usize;
+        let mut ahead: VecDeque<(usize, tokio::task::JoinHandle<Fetched>)> = VecDeque::new();
+        let mut next = 0usize;
+        loop {
+            // Keep a few object reads in flight (local files are read in turn).
+            while ahead.len() < READ_AHEAD && next < self.group.len() {
+                let f = &self.files[self.group[next]];
+                if let (Location::Object { store, path }, Some(h)) = (&f.location, &handle) {
+                    let (store, path, name) = (store.clone(), path.clone(), f.display.clone());
+                    let task = h.spawn(async move {
+                        match crate::store::fetch(&store, &path, cap).await {
+                            Ok(b) => Fetched::Bytes(b),
+                            Err(e) => Fetched::Report(unreadable_report(&name, e.to_string())),
+                        }
+                    });
+                    ahead.push_back((next, task));
+                    next += 1;
+                } else {
+                    break;
+                }
+            }
+            let (i, fetched) = if let Some((i, task)) = ahead.pop_front() {
+                let Some(h) = &handle else { break };
+                let fetched = h.block_on(task).unwrap_or_else(|e| {
+                    Fetched::Report(unreadable_report(
+                        &self.files[self.group[i]].display,
+                        format!("the read stopped: {e}"),
+                    ))
+                });
+                (i, fetched)
+            } else if next < self.group.len() {
+                let f = &self.files[self.group[next]];
+                next += 1;
+                let fetched = match &f.location {
+                    Location::Local(src) => Self::fetch_local(src, &f.display, cap),
+                    Location::Object { .. } => Fetched::Report(unreadable_report(
+                        &f.display,
+                        "an object store needs an async runtime to read from".into(),
+                    )),
+                };
+                (next - 1, fetched)
+            } else {
+                break;
+            };
+            let file = &self.files[self.group[i]];
+            let report = match fetched {
+                Fetched::Report(r) => r,
+                Fetched::Bytes(bytes) => {
+                    self.counters.bytes.add(bytes.len());
+                    let start = decoder.total_rows() + emitted;
+                    let r = decoder.decode(&file.display, bytes);
+                    if decoder.total_rows() + emitted > start {
+                        spans.push_back((start, file.rank));
+                    }
+                    r
+                }
+            };
+            self.counters.files.add(1);
+            self.counters.json.add(report.json_bytes as usize);
+            if report.shape.as_deref() == Some("no-match") {
+                self.counters.skipped.add(1);
+            }
+            self.log
+                .files
+                .lock()
+                .unwrap_or_else(|p| p.into_inner())
+                .push(report);
+            let last = next >= self.group.len() && ahead.is_empty();
+            match decoder.take_batches(last) {
+                Ok(batches) => {
+                    for b in batches {
+                        let n = b.num_rows();
+                        let out = self.finish_batch(b, emitted, &mut spans);
+                        emitted += n;
+                        let out = match (out, self.limit) {
+                            (Ok(b), Some(l)) if sent + b.num_rows() > l => Ok(b.slice(0, l - sent)),
+                            (o, _) => o,
+                        };
+                        if let Ok(b) = &out {
+                            sent += b.num_rows();
+                        }
+                        if tx.blocking_send(out).is_err() {
+                            return; // the query stopped reading
+                        }
+                        if self.limit.is_some_and(|l| sent >= l) {
+                            return;
+                        }
+                    }
+                }
+                Err(e) => {
+                    let _ = tx.blocking_send(Err(DataFusionError::ArrowError(Box::new(e), None)));
+                    return;
+                }
+            }
+        }
+        use std::sync::atomic::Ordering::Relaxed;
+        self.log
+            .records_without_time
+            .fetch_add(decoder.records_without_time(), Relaxed);
+        self.log
+            .records_outside_range
+            .fetch_add(decoder.records_outside_range(), Relaxed);
+        self.log.finished_partitions.fetch_add(1, Relaxed);
+    }
+
+    /// Add the order key (when projected) and project `b` (rows `first..` of the
+    /// decoder's output).
+    fn finish_batch(
+        &self,
+        b: RecordBatch,
+        first: usize,
+        spans: &mut VecDeque<(usize, u32)>,
+    ) -> Result<RecordBatch> {
+        let n = b.num_rows();
+        let order_at = b.num_columns();
+        let wants_order = self.projection.contains(&order_at);
+        let mut columns: Vec<ArrayRef> = b.columns().to_vec();
+        if wants_order {
+            let ts = b
+                .column_by_name(TIMESTAMP)
+                .ok_or_else(|| DataFusionError::Internal("no timestamp column".into()))?;
+            let eid_name = schema::typed_name(
+                schema::TYPED
+                    .iter()
+                    .position(|(p, _)| p == &["eventID"])
+                    .unwrap_or(0),
+            );
+            let eid = b
+                .column_by_name(&eid_name)
+                .ok_or_else(|| DataFusionError::Internal("no eventID column".into()))?
+                .as_string::<i32>();
+            let spans_now: Vec<(usize, u32)> = spans.iter().copied().collect();
+            let place = |r: usize| {
+                let row = first + r;
+                let k = spans_now.partition_point(|(s, _)| *s <= row).max(1) - 1;
+                let (start, rank) = spans_now.get(k).copied().unwrap_or((row, 0));
+                (rank, (row - start) as u32)
+            };
+            columns.push(Arc::new(order::keys(ts, eid, place)));
+        }
+        // Spans wholly before the next batch are done.
+        let end = first + n;
+        while spans.len() > 1 && spans[1].0 <= end {
+            spans.pop_front();
+        }
+        let projected: Vec<ArrayRef> = self
+            .projection
+            .iter()
+            .map(|&i| columns.get(i).cloned())
+            .collect::<Option<_>>()
+            .ok_or_else(|| DataFusionError::Internal("projection out of range".into()))?;
+        let opts =
+            datafusion::arrow::array::RecordBatchOptions::new().with_row_count(Some(n));
+        Ok(RecordBatch::try_new_with_options(
+            self.schema.clone(),
+            projected,
+            &opts,
+        )?)
+    }
+}

@@ -1,0 +1,143 @@
+//! What a scan reads: every input file (local, stdin, in memory, or an S3 object), with
+//! its size and the rank of its name, and the time range its delivery name allows.
+
+use std::path::PathBuf;
+use std::sync::Arc;
+
+use object_store::ObjectStore;
+use trailhunt_cloudtrail::{Discovered, Source, delivery_time};
+
+/// Where one file's bytes are.
+#[derive(Clone)]
+pub enum Location {
+    /// A local file, a file given as a memory buffer, or standard input.
+    Local(Source),
+    /// An object in a store (S3).
+    Object {
+        /// The store holding it.
+        store: Arc<dyn ObjectStore>,
+        /// Its key.
+        path: object_store::path::Path,
+    },
+}
+
+impl std::fmt::Debug for Location {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Location::Local(s) => write!(f, "Local({s})"),
+            Location::Object { path, .. } => write!(f, "Object({path})"),
+        }
+    }
+}
+
+/// One file of the input.
+#[derive(Debug, Clone)]
+pub struct FileRef {
+    /// The name reports and `@index` use (`logs/x.json.gz`, `s3://bucket/key`).
+    pub display: String,
+    /// Where its bytes are.
+    pub location: Location,
+    /// Its size in bytes where known (0 for stdin).
+    pub size: u64,
+    /// Its rank among all input names (the event order breaks ties by source name).
+    pub rank: u32,
+    /// The S3 delivery time in its name, if it has one (UTC nanoseconds).
+    pub delivered: Option<i64>,
+}
+
+/// Every input file, in name order, and what directory walks passed over.
+#[derive(Debug, Clone, Default)]
+pub struct Listing {
+    /// The files, sorted by [`FileRef::display`], ranks numbered in that order.
+    pub files: Vec<FileRef>,
+    /// Files plainly not logs that directory walks passed over.
+    pub ignored: Vec<PathBuf>,
+}
+
+fn size_of(s: &Source) -> u64 {
+    match s {
+        Source::File(p) => std::fs::metadata(p).map_or(0, |m| m.len()),
+        Source::Stdin => 0,
+        Source::Memory { bytes, .. } => bytes.len() as u64,
+    }
+}
+
+impl Listing {
+    /// The listing of local inputs `found` discovered, plus `objects` (already listed
+    /// from a store).
+    pub fn new(found: &Discovered, objects: Vec<FileRef>) -> Listing {
+        let mut files: Vec<FileRef> = found
+            .sources
+            .iter()
+            .map(|s| {
+                let delivered = match s {
+                    Source::File(p) => delivery_time(p),
+                    _ => None,
+                };
+                FileRef {
+                    display: s.to_string(),
+                    size: size_of(s),
+                    location: Location::Local(s.clone()),
+                    rank: 0,
+                    delivered,
+                }
+            })
+            .collect();
+        files.extend(objects);
+        files.sort_by(|a, b| a.display.cmp(&b.display));
+        files.dedup_by(|a, b| a.display == b.display);
+        for (i, f) in files.iter_mut().enumerate() {
+            f.rank = i as u32;
+        }
+        Listing {
+            files,
+            ignored: found.ignored.clone(),
+        }
+    }
+
+    /// Bytes of all files.
+    pub fn bytes(&self) -> u64 {
+        self.files.iter().map(|f| f.size).sum()
+    }
+}
+
+/// The delivery time in an S3 object key, if it is a CloudTrail delivery name.
+pub fn key_delivery_time(key: &str) -> Option<i64> {
+    delivery_time(std::path::Path::new(key))
+}
+
+/// How long after its events a file may be delivered is unbounded, but never before:
+/// a file delivered before `from` (with an hour of slack for clock skew) holds no event
+/// at or after `from`.
+pub const DELIVERY_SLACK_NS: i64 = 3_600_000_000_000;
+
+/// Can `f` hold events at or after `from`?
+pub fn may_hold_from(f: &FileRef, from: i64) -> bool {
+    f.delivered
+        .is_none_or(|t| t.saturating_add(DELIVERY_SLACK_NS) >= from)
+}
+
+/// Spread `files` (indices into a listing) over `n` groups of about equal bytes: the
+/// biggest first, each to the lightest group; each group keeps name order.
+pub fn spread(files: &[&FileRef], n: usize) -> Vec<Vec<usize>> {
+    let n = n.max(1);
+    let mut order: Vec<usize> = (0..files.len()).collect();
+    order.sort_by(|&a, &b| files[b].size.cmp(&files[a].size).then(a.cmp(&b)));
+    let mut groups: Vec<(u64, Vec<usize>)> = vec![(0, Vec::new()); n];
+    for i in order {
+        let g = groups
+            .iter_mut()
+            .min_by_key(|(bytes, v)| (*bytes, v.len()))
+            .expect("at least one group");
+        g.0 += files[i].size.max(1);
+        g.1.push(i);
+    }
+    groups
+        .into_iter()
+        .map(|(_, mut v)| {
+            v.sort_unstable();
+            v
+        })
+        .filter(|v| !v.is_empty())
+        .collect()
+}
