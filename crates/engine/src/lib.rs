@@ -22,7 +22,7 @@
 mod cancel;
 pub mod jsontree;
 pub mod matcher;
-mod order;
+pub mod order;
 pub mod output;
 pub mod percentile;
 pub mod plan;
@@ -30,6 +30,7 @@ pub mod pushdown;
 pub mod resolve;
 pub mod table;
 pub mod udf;
+pub mod windows;
 
 use std::fmt;
 use std::sync::Arc;
