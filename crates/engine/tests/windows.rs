@@ -14,7 +14,7 @@ use datafusion::execution::runtime_env::RuntimeEnvBuilder;
 use datafusion::logical_expr::LogicalPlanBuilder;
 use datafusion::physical_plan::{ExecutionPlan, collect};
 use datafusion::prelude::{DataFrame, SessionConfig, SessionContext};
-use trailhunt_cloudtrail::schema::{SOURCE, WINDOW_ID, WINDOW_INDEX};
+use trailhunt_cloudtrail::schema::{self, SOURCE, WINDOW_ID, WINDOW_INDEX};
 use trailhunt_cloudtrail::{LoadOptions, WindowMode, discover, load};
 use trailhunt_engine::order::{self, ORDER};
 use trailhunt_engine::windows::add_windows;
@@ -645,24 +645,64 @@ fn measure() {
         config = config.with_sort_spill_reservation_bytes(1 << 20);
     }
     let ctx = SessionContext::new_with_config_rt(config, rt);
-    let scan = LogicalPlanBuilder::scan("events", provider_as_source(Arc::new(table)), None)
+    // `TRAILHUNT_WINDOWS_BENCH_NARROW`: only the columns windows and the comparison read,
+    // to see what carrying whole events through the sort costs.
+    let schema = order::table_schema();
+    let narrow = std::env::var_os("TRAILHUNT_WINDOWS_BENCH_NARROW").map(|_| {
+        [
+            "eventID",
+            SOURCE,
+            schema::ENTITY_ID,
+            schema::TIMESTAMP,
+            ORDER,
+        ]
+        .iter()
+        .map(|n| schema.index_of(n).unwrap())
+        .collect::<Vec<_>>()
+    });
+    let scan = LogicalPlanBuilder::scan("events", provider_as_source(Arc::new(table)), narrow)
         .unwrap()
         .build()
         .unwrap();
     let plan = add_windows(scan, mode).unwrap();
+    // The old windows as a multiset of rows; each result batch is checked off and dropped,
+    // so peak RSS counts the plan, not a collected copy of its output.
+    let mut want: HashMap<Cut, i64> = HashMap::new();
+    for b in old.iter().flatten() {
+        for c in cuts(b) {
+            *want.entry(c).or_default() += 1;
+        }
+    }
+    drop(old);
+    let check = !want.is_empty();
     let rss = peak_rss_kb();
     let t = Instant::now();
-    let (out, spills) = runtime().block_on(async {
+    let (n, spills) = runtime().block_on(async {
+        use futures::StreamExt;
         let physical = DataFrame::new(ctx.state(), plan)
             .create_physical_plan()
             .await
             .unwrap();
-        let out = collect(physical.clone(), ctx.task_ctx()).await.unwrap();
-        (out, spill_count(physical.as_ref()))
+        eprintln!(
+            "{}",
+            datafusion::physical_plan::displayable(physical.as_ref()).indent(false)
+        );
+        let mut stream =
+            datafusion::physical_plan::execute_stream(physical.clone(), ctx.task_ctx()).unwrap();
+        let mut n = 0;
+        while let Some(b) = stream.next().await {
+            let b = b.unwrap();
+            n += b.num_rows();
+            if check {
+                for c in cuts(&b) {
+                    *want.entry(c).or_default() -= 1;
+                }
+            }
+        }
+        (n, spill_count(physical.as_ref()))
     });
-    let n: usize = out.iter().map(RecordBatch::num_rows).sum();
     eprintln!(
-        "add_windows + collect: {:.2?}, {n} rows, {spills} spills, pool peak {} MB \
+        "add_windows, streamed: {:.2?}, {n} rows, {spills} spills, pool peak {} MB \
          (limit {}); peak RSS {} -> {} MB",
         t.elapsed(),
         pool.peak.load(std::sync::atomic::Ordering::Relaxed) >> 20,
@@ -670,18 +710,7 @@ fn measure() {
         rss >> 10,
         peak_rss_kb() >> 10
     );
-    if let Some(old) = old {
-        let mut want: HashMap<Cut, i64> = HashMap::new();
-        for b in &old {
-            for c in cuts(b) {
-                *want.entry(c).or_default() += 1;
-            }
-        }
-        for b in &out {
-            for c in cuts(b) {
-                *want.entry(c).or_default() -= 1;
-            }
-        }
+    if check {
         let differ = want.values().filter(|v| **v != 0).count();
         eprintln!("rows differing from window::assign: {differ}");
         assert_eq!(differ, 0);
