@@ -66,24 +66,6 @@ impl InputArgs {
         })
     }
 
-    /// Load for one query: only events in `[from, to)` (files delivered before `from` are
-    /// not even read), and only what the query reads.
-    pub fn load_for(
-        &self,
-        from: Option<i64>,
-        to: Option<i64>,
-        hints: trailhunt_engine::pushdown::LoadHints,
-    ) -> Result<Dataset> {
-        self.load_with(LoadOptions {
-            from,
-            to,
-            skip_nested: !hints.needs_nested,
-            skip_windows: !hints.needs_windows,
-            required_text: hints.required_text,
-            ..self.options()?
-        })
-    }
-
     /// The window mode the flags ask for.
     pub fn window_mode(&self) -> Result<WindowMode> {
         Ok(self.options()?.window)

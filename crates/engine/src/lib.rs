@@ -22,9 +22,8 @@
 mod cancel;
 pub mod jsontree;
 pub mod matcher;
-mod order;
+pub mod order;
 pub mod pathsel;
-pub mod windows;
 mod winfill;
 pub mod output;
 pub mod percentile;
@@ -33,6 +32,7 @@ pub mod pushdown;
 pub mod resolve;
 pub mod table;
 pub mod udf;
+pub mod windows;
 
 use std::fmt;
 use std::sync::Arc;
