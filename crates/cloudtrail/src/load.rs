@@ -400,6 +400,8 @@ pub struct DecodeOptions {
     pub max_file_bytes: u64,
     /// Buffered bytes after which a batch is sealed; 0 means the default.
     pub batch_bytes: usize,
+    /// Rows after which a batch goes (between files); 0 means the default (16 Ki).
+    pub batch_rows: usize,
 }
 
 fn any_regex(texts: &[String]) -> Option<regex::bytes::Regex> {
@@ -434,6 +436,7 @@ fn required_regexes(text: &[String]) -> Vec<regex::bytes::Regex> {
 pub struct Decoder<'c> {
     w: Worker<'c>,
     batch_bytes: usize,
+    batch_rows: usize,
 }
 
 impl<'c> Decoder<'c> {
@@ -464,6 +467,10 @@ impl<'c> Decoder<'c> {
                 cap,
             },
             batch_bytes,
+            batch_rows: match opts.batch_rows {
+                0 => BATCH_ROWS,
+                n => n,
+            },
         }
     }
 
@@ -489,7 +496,7 @@ impl<'c> Decoder<'c> {
     /// set or it is big enough to go on its own.
     pub fn take_batches(&mut self, all: bool) -> Result<Vec<RecordBatch>, ArrowError> {
         let mut out = self.w.b.take_sealed()?;
-        if all || self.w.b.rows() >= BATCH_ROWS || self.w.b.bytes() >= self.batch_bytes {
+        if all || self.w.b.rows() >= self.batch_rows || self.w.b.bytes() >= self.batch_bytes {
             out.extend(self.w.b.finish()?);
         }
         Ok(out)

@@ -254,9 +254,19 @@ impl Engine {
             0 => std::thread::available_parallelism().map_or(1, |n| n.get()),
             n => n,
         };
-        let config = SessionConfig::new()
+        let mut config = SessionConfig::new()
             .with_target_partitions(threads)
             .with_batch_size(8192);
+        if let Some(limit) = options.memory_limit {
+            // Each sorting partition keeps this much back for merging its spilled runs:
+            // a small limit shared by many partitions needs a smaller share.
+            let share = limit / (4 * threads.max(1));
+            let exec = &mut config.options_mut().execution;
+            exec.sort_spill_reservation_bytes = exec.sort_spill_reservation_bytes.min(share);
+            // Batches small enough that a few per partition fit in its share (events
+            // take about 1 KB each).
+            config = config.with_batch_size((share / 2048).clamp(256, 8192));
+        }
         let mut rt = RuntimeEnvBuilder::new();
         if let Some(limit) = options.memory_limit {
             let pool = datafusion::execution::memory_pool::TrackConsumersPool::new(
@@ -556,7 +566,18 @@ impl Engine {
     > {
         let state = self.ctx.state();
         let task = self.ctx.task_ctx();
-        let exec = |e: datafusion::error::DataFusionError| EngineError::Exec(e.to_string());
+        let limit = self.stream.as_ref().and_then(|s| s.options.memory_limit);
+        let exec = |e: datafusion::error::DataFusionError| match (limit, e.find_root()) {
+            (Some(limit), datafusion::error::DataFusionError::ResourcesExhausted(why)) => {
+                EngineError::Exec(format!(
+                    "the query needs more memory than --memory-limit allows ({} MiB): raise \
+                     it, or narrow the query (a time range, a filter before the sort or \
+                     aggregation); {why}",
+                    limit >> 20
+                ))
+            }
+            _ => EngineError::Exec(e.to_string()),
+        };
         let (batches, physical) = self.block_on(async {
             let physical = state.create_physical_plan(&plan).await?;
             let batches = datafusion::physical_plan::collect(physical.clone(), task).await?;

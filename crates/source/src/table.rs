@@ -157,6 +157,7 @@ impl TableProvider for CloudTrailTable {
             required_any: self.options.required_any.clone(),
             max_file_bytes: self.options.max_file_bytes,
             batch_bytes: 0,
+            batch_rows: state.config().batch_size(),
         };
         Ok(Arc::new(CloudTrailExec::new(
             self.files.clone(),
