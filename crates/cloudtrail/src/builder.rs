@@ -14,7 +14,7 @@ use datafusion::arrow::error::ArrowError;
 
 use crate::catalog::LocalCatalog;
 use crate::schema::{self, TYPED, TypedKind, TypedLayout, col, kind};
-use crate::time::parse_event_time;
+use crate::time::{parse_event_time, parse_forwarder_time};
 
 /// A growable Utf8 column with validity.
 #[derive(Default)]
@@ -130,6 +130,21 @@ pub(crate) struct Checkpoint {
     rows: usize,
     kv: usize,
     sources: usize,
+    /// The time counters as they stood (a rolled-back record counts in none).
+    bad_times: u64,
+    file_times: TimeCounters,
+}
+
+/// How loaded records got their time, counted as they end.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub(crate) struct TimeCounters {
+    /// Records whose event time was missing or unparseable, and no fallback held one.
+    pub(crate) none: u64,
+    /// Records without a parseable `eventTime` that took the forwarder's `@timestamp`.
+    pub(crate) forwarder: u64,
+    /// Records without a parseable `eventTime` or `@timestamp` that took the delivery
+    /// time in their file's S3 name.
+    pub(crate) delivery: u64,
 }
 
 /// Column buffers for one thread's share of the records.
@@ -146,8 +161,17 @@ pub(crate) struct Builder {
     kv_keys: Vec<u32>,
     kv_vals: StrCol,
     kv_kinds: Vec<u8>,
-    /// Records whose event time was missing or unparseable.
+    /// Records whose event time was missing or unparseable (with no fallback either).
     pub(crate) bad_times: u64,
+    /// How the records of the current file got their time (see [`TimeCounters`]).
+    file_times: TimeCounters,
+    /// The current record's `@timestamp`, when it holds a time.
+    forwarder_time: Option<i64>,
+    /// The delivery time in the current source's S3 object name.
+    delivery_time: Option<i64>,
+    /// Per path id seen: the id its values are stored at (the CloudTrail field for a
+    /// lowercase spelling of one, else itself); 0 while not yet looked at.
+    canon: Vec<u32>,
     /// Keep only records with `from <= time < to` (UTC ns), when set.
     range: Option<(i64, i64)>,
     /// Records dropped for falling outside `range`.
@@ -189,6 +213,10 @@ impl Builder {
             kv_vals: StrCol::new(),
             kv_kinds: Vec::new(),
             bad_times: 0,
+            file_times: TimeCounters::default(),
+            forwarder_time: None,
+            delivery_time: None,
+            canon: Vec::new(),
             range: None,
             outside_range: 0,
             record_start: None,
@@ -250,6 +278,68 @@ impl Builder {
         if self.source_names.last().map(String::as_str) != Some(name) {
             self.source_names.push(name.to_string());
         }
+        self.delivery_time = crate::load::delivery_time(std::path::Path::new(name));
+    }
+
+    /// Start counting the time fallbacks of a new file.
+    pub(crate) fn start_file(&mut self) {
+        self.file_times = TimeCounters::default();
+    }
+
+    /// The delivery time in the current source's S3 object name, if it has one.
+    pub(crate) fn delivery_time(&self) -> Option<i64> {
+        self.delivery_time
+    }
+
+    /// How the records of the current file (since [`Self::start_file`]) got their time.
+    pub(crate) fn file_times(&self) -> TimeCounters {
+        self.file_times
+    }
+
+    /// The id to store the value of `key` below `parent` at, `id` being the catalog's id
+    /// of `parent.key`: the CloudTrail field's when `key` is its lowercase spelling in an
+    /// object CloudTrail defines (`eventname` → `eventName`, `useridentity.principalid`
+    /// → `userIdentity.principalId`), else `id`. A lowercase key whose typed field the
+    /// record already holds in CloudTrail's spelling keeps its own name, so a record
+    /// carrying both loses neither.
+    #[inline]
+    pub(crate) fn canonical(
+        &mut self,
+        cat: &mut LocalCatalog<'_>,
+        parent: u32,
+        id: u32,
+        key: &str,
+    ) -> u32 {
+        let c = match self.canon.get(id as usize) {
+            Some(&c) if c != 0 => c,
+            _ => {
+                let c = self.alias(cat, parent, key).unwrap_or(id);
+                let i = id as usize;
+                if i >= self.canon.len() {
+                    self.canon.resize(i + 1, 0);
+                }
+                self.canon[i] = c;
+                c
+            }
+        };
+        if c != id
+            && let Some(t) = self.layout.typed(c)
+            && self.set[t]
+        {
+            return id;
+        }
+        c
+    }
+
+    fn alias(&self, cat: &mut LocalCatalog<'_>, parent: u32, key: &str) -> Option<u32> {
+        // Keys of array elements (`resources[0].arn`) are the array's (`resources`).
+        let mut object = parent;
+        while let Some(array) = cat.array_of(object) {
+            object = array;
+        }
+        let fields = self.layout.known_fields(object)?;
+        let field = schema::lowercase_alias(fields, key)?;
+        Some(cat.key(parent, field))
     }
 
     pub(crate) fn checkpoint(&self) -> Checkpoint {
@@ -258,6 +348,8 @@ impl Builder {
             rows: self.rows(),
             kv: self.kv_keys.len(),
             sources: self.source_names.len(),
+            bad_times: self.bad_times,
+            file_times: self.file_times,
         }
     }
 
@@ -278,6 +370,8 @@ impl Builder {
                 rows: 0,
                 kv: 0,
                 sources: 0,
+                bad_times: cp.bad_times,
+                file_times: cp.file_times,
             });
             return;
         }
@@ -286,6 +380,8 @@ impl Builder {
 
     fn rollback_buffers(&mut self, cp: Checkpoint) {
         let n = cp.rows;
+        self.bad_times = cp.bad_times;
+        self.file_times = cp.file_times;
         for t in &mut self.typed {
             match t {
                 Typed::Str(c) => c.truncate(n),
@@ -314,6 +410,7 @@ impl Builder {
     /// Begin a record; every value until [`Self::end_record`] belongs to it.
     pub(crate) fn begin_record(&mut self) {
         self.set.iter_mut().for_each(|s| *s = false);
+        self.forwarder_time = None;
         if self.range.is_some() {
             self.record_start = Some(self.checkpoint());
         }
@@ -344,18 +441,29 @@ impl Builder {
     }
 
     fn push_kv(&mut self, cat: &mut LocalCatalog<'_>, id: u32, v: Option<&str>, k: u8) {
+        self.push_kv_uncounted(cat, id, v, k);
+        cat.count(id);
+    }
+
+    /// A nested entry for a path the record is already counted under.
+    fn push_kv_uncounted(&mut self, cat: &mut LocalCatalog<'_>, id: u32, v: Option<&str>, k: u8) {
+        if self.layout.typed(id).is_some() {
+            cat.count_nested_at_typed(id);
+        }
         self.kv_keys.push(id);
         match v {
             Some(v) => self.kv_vals.push(v),
             None => self.kv_vals.push_null(),
         }
         self.kv_kinds.push(k);
-        cat.count(id);
     }
 
     /// A JSON string at path `id`.
     #[inline]
     pub(crate) fn string(&mut self, cat: &mut LocalCatalog<'_>, id: u32, s: &str) {
+        if id == self.layout.forwarder_time() && self.forwarder_time.is_none() {
+            self.forwarder_time = parse_forwarder_time(s);
+        }
         if let Some(c) = self.layout.typed(id)
             && !self.set[c]
         {
@@ -373,9 +481,13 @@ impl Builder {
                         _ => None,
                     };
                     if b.is_some() {
+                        // Queries compare the boolean; output shows the text the
+                        // record held, kept beside it (the nested entry comes after
+                        // the typed value wherever a record is rebuilt).
                         col.push(b);
                         self.set[c] = true;
                         cat.count(id);
+                        self.push_kv_uncounted(cat, id, Some(s), kind::STRING);
                         return;
                     }
                 }
@@ -402,6 +514,9 @@ impl Builder {
     /// A JSON number at path `id`, as text.
     #[inline]
     pub(crate) fn number(&mut self, cat: &mut LocalCatalog<'_>, id: u32, n: NumText) {
+        if id == self.layout.forwarder_time() && self.forwarder_time.is_none() {
+            self.forwarder_time = n.epoch_nanos();
+        }
         let mut s = std::mem::take(&mut self.num);
         s.clear();
         n.write(&mut s);
@@ -436,7 +551,18 @@ impl Builder {
             }
             debug_assert_eq!(t.len(), row + 1);
         }
-        let ts = self.str_at(col::EVENT_TIME, row).and_then(parse_event_time);
+        let own = self.str_at(col::EVENT_TIME, row).and_then(parse_event_time);
+        // Without a readable `eventTime` (forwarders drop or rewrite it), the time is
+        // the forwarder's `@timestamp`, else the delivery time of the file's S3 name (no
+        // event in a file is newer than it; CloudTrail delivers within ~5 minutes).
+        let (ts, fallback) = match own {
+            Some(t) => (Some(t), None),
+            None => match (self.forwarder_time, self.delivery_time) {
+                (Some(t), _) => (Some(t), Some(true)),
+                (None, Some(t)) => (Some(t), Some(false)),
+                (None, None) => (None, None),
+            },
+        };
         if let (Some((from, to)), Some(cp)) = (self.range, self.record_start)
             && !ts.is_some_and(|t| t >= from && t < to)
         {
@@ -444,8 +570,14 @@ impl Builder {
             self.outside_range += 1;
             return;
         }
-        if ts.is_none() {
-            self.bad_times += 1;
+        match fallback {
+            _ if ts.is_none() => {
+                self.bad_times += 1;
+                self.file_times.none += 1;
+            }
+            Some(true) => self.file_times.forwarder += 1,
+            Some(false) => self.file_times.delivery += 1,
+            None => {}
         }
         self.timestamp.push(ts);
         // Copy the derived values between the buffers directly: no String per record.
@@ -551,6 +683,15 @@ pub(crate) enum NumText {
 }
 
 impl NumText {
+    /// The number as an epoch time (see [`crate::time::epoch_nanos`]).
+    fn epoch_nanos(self) -> Option<i64> {
+        match self {
+            NumText::I(v) => crate::time::epoch_nanos(v),
+            NumText::U(v) => crate::time::epoch_nanos(i64::try_from(v).ok()?),
+            NumText::F(v) => crate::time::epoch_nanos_f64(v),
+        }
+    }
+
     fn write(self, out: &mut String) {
         use std::fmt::Write;
         let _ = match self {

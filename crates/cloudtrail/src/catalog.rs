@@ -50,6 +50,9 @@ struct Interner {
 pub struct Catalog {
     inner: RwLock<Interner>,
     counts: RwLock<Vec<AtomicU64>>,
+    /// Per path id: records whose value there is kept in the nested column although the
+    /// path is a typed column's (see [`Catalog::nested_at_typed`]).
+    nested_at_typed: RwLock<HashMap<u32, u64>>,
 }
 
 impl std::fmt::Debug for Catalog {
@@ -96,6 +99,7 @@ impl Catalog {
         Catalog {
             inner: RwLock::new(inner),
             counts: RwLock::new(vec![AtomicU64::new(0)]),
+            nested_at_typed: RwLock::new(HashMap::new()),
         }
     }
 
@@ -198,6 +202,26 @@ impl Catalog {
         }
     }
 
+    /// Add `n` to the records whose value at typed path `id` is (also) in the nested
+    /// column.
+    pub fn add_nested_at_typed(&self, id: u32, n: u64) {
+        if let Ok(mut m) = self.nested_at_typed.write() {
+            *m.entry(id).or_insert(0) += n;
+        }
+    }
+
+    /// How many records keep a value at the typed path `id` in the nested column: one of
+    /// an unexpected JSON type (a number in a text column, `"yes"` in a boolean one), or
+    /// the text of a boolean written as a string (`"True"`), kept for output. 0 means the
+    /// typed column alone holds every value of the path.
+    pub fn nested_at_typed(&self, id: u32) -> u64 {
+        self.nested_at_typed
+            .read()
+            .ok()
+            .and_then(|m| m.get(&id).copied())
+            .unwrap_or(0)
+    }
+
     /// How many records hold path `id` (a value at it or below it).
     pub fn count(&self, id: u32) -> u64 {
         self.counts
@@ -229,6 +253,14 @@ impl Catalog {
             .ok()
             .and_then(|i| i.infos.get(id as usize).map(|p| p.parent))
             .unwrap_or(ROOT)
+    }
+
+    /// The array path `id` is an element of (`resources` for `resources[0]`), if `id` is
+    /// an array position.
+    pub fn array_of(&self, id: u32) -> Option<u32> {
+        let inner = self.inner.read().ok()?;
+        let info = inner.infos.get(id as usize)?;
+        matches!(info.segment, Segment::Index(_)).then_some(info.parent)
     }
 
     /// The display form of path `id`.
@@ -343,6 +375,8 @@ pub struct LocalCatalog<'c> {
     indices: FxHashMap<(u32, u32), u32>,
     /// Per-id record counts gathered locally; flushed into the catalog by [`Self::flush`].
     counts: Vec<u64>,
+    /// Local [`Catalog::nested_at_typed`] counts (few paths: a short list).
+    nested_at_typed: Vec<(u32, u64)>,
 }
 
 impl<'c> LocalCatalog<'c> {
@@ -353,6 +387,7 @@ impl<'c> LocalCatalog<'c> {
             keys: FxHashMap::default(),
             indices: FxHashMap::default(),
             counts: Vec::new(),
+            nested_at_typed: Vec::new(),
         }
     }
 
@@ -378,6 +413,12 @@ impl<'c> LocalCatalog<'c> {
         id
     }
 
+    /// The array path `id` is an element of, if `id` is an array position (see
+    /// [`Catalog::array_of`]; takes the catalog's read lock).
+    pub fn array_of(&self, id: u32) -> Option<u32> {
+        self.catalog.array_of(id)
+    }
+
     /// Count one more record holding path `id`.
     #[inline]
     pub fn count(&mut self, id: u32) {
@@ -388,8 +429,20 @@ impl<'c> LocalCatalog<'c> {
         self.counts[i] += 1;
     }
 
+    /// Count one more record keeping a value at typed path `id` in the nested column.
+    #[inline]
+    pub fn count_nested_at_typed(&mut self, id: u32) {
+        match self.nested_at_typed.iter_mut().find(|(i, _)| *i == id) {
+            Some((_, n)) => *n += 1,
+            None => self.nested_at_typed.push((id, 1)),
+        }
+    }
+
     /// Push the local counts into the shared catalog.
     pub fn flush(&mut self) {
+        for (id, n) in self.nested_at_typed.drain(..) {
+            self.catalog.add_nested_at_typed(id, n);
+        }
         for (id, n) in self.counts.iter_mut().enumerate() {
             if *n > 0 {
                 self.catalog.add_count(id as u32, *n);

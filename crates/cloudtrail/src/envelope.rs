@@ -11,11 +11,11 @@ use std::fmt;
 use serde::de::{DeserializeSeed, Deserializer, IgnoredAny, MapAccess, SeqAccess, Visitor};
 use serde_json::value::RawValue;
 
-use crate::builder::Builder;
+use crate::builder::{Builder, TimeCounters};
 use crate::catalog::LocalCatalog;
 use crate::record::{KeySeed, RecordSeed};
 use crate::salvage;
-use crate::schema::RECORD_KEYS;
+use crate::schema::{is_record_key, starts_record};
 
 /// How deep wrappers may nest (a subscription payload inside a log event inside…).
 const MAX_DEPTH: u32 = 4;
@@ -199,9 +199,47 @@ pub(crate) fn excerpt(text: &[u8]) -> String {
 
 /// Parse a whole file's (decompressed) bytes.
 pub(crate) fn parse_file(text: &[u8], ctx: &mut Ctx<'_, '_>) -> Parsed {
+    ctx.b.start_file();
     let mut out = parse_payload(text, ctx, 0);
     out.warnings.append(&mut ctx.warnings);
+    if let Some(w) = time_warning(ctx.b.file_times(), ctx.b.delivery_time()) {
+        out.warnings.push(w);
+    }
     out
+}
+
+/// The file report's note on records that took their time from elsewhere than their
+/// `eventTime` (their output still shows what they said).
+fn time_warning(t: TimeCounters, delivery: Option<i64>) -> Option<String> {
+    if t.forwarder == 0 && t.delivery == 0 {
+        return None;
+    }
+    let n = t.forwarder + t.delivery + t.none;
+    let mut parts = Vec::new();
+    if t.forwarder > 0 {
+        parts.push(format!("{} took it from `@timestamp`", t.forwarder));
+    }
+    if let (true, Some(d)) = (t.delivery > 0, delivery) {
+        parts.push(format!(
+            "{} {}from the delivery time in the file's name ({})",
+            t.delivery,
+            if t.forwarder == 0 { "took it " } else { "" },
+            crate::time::format_rfc3339(d)
+        ));
+    }
+    if t.none > 0 {
+        parts.push(format!(
+            "{} {} none (no time range or window holds {})",
+            t.none,
+            if t.none == 1 { "has" } else { "have" },
+            if t.none == 1 { "it" } else { "them" }
+        ));
+    }
+    Some(format!(
+        "{n} {} no parseable `eventTime`: {}",
+        if n == 1 { "record has" } else { "records have" },
+        parts.join(", ")
+    ))
 }
 
 fn parse_payload(text: &[u8], ctx: &mut Ctx<'_, '_>, depth: u32) -> Parsed {
@@ -537,7 +575,7 @@ impl<'de, 'a, 'b, 'c> Visitor<'de> for DocSeed<'a, 'b, 'c> {
         let Some(first) = map.next_key_seed(KeySeed)? else {
             return Ok(Found::Members(Vec::new()));
         };
-        if RECORD_KEYS.contains(&first.as_ref()) || first == "userIdentity" {
+        if starts_record(&first) {
             // A record: stream it in one pass, starting with the key we already hold.
             crate::record::stream_record(first, map, self.ctx.b, self.ctx.cat)?;
             return Ok(Found::Streamed(Shape::Record));
@@ -554,7 +592,7 @@ impl<'de, 'a, 'b, 'c> Visitor<'de> for DocSeed<'a, 'b, 'c> {
                 })?;
                 streamed = true;
             } else {
-                late_record |= RECORD_KEYS.contains(&k.as_ref());
+                late_record |= is_record_key(&k);
                 let v: &'de RawValue = map.next_value()?;
                 members.push((k.into_owned(), v));
             }

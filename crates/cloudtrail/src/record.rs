@@ -1,4 +1,7 @@
 //! Walks one JSON record straight into the column buffers, with no DOM in between.
+//!
+//! Keys of the objects CloudTrail defines are read under CloudTrail's names also when an
+//! export wrote them in lowercase ([`crate::schema::KNOWN_OBJECTS`]).
 
 use std::borrow::Cow;
 use std::fmt;
@@ -53,6 +56,7 @@ pub(crate) fn stream_record<'de, A: MapAccess<'de>>(
     let mut key = Some(first);
     while let Some(k) = key {
         let id = cat.key(ROOT, &k);
+        let id = b.canonical(cat, ROOT, id, &k);
         if b.skips(id) {
             map.next_value::<IgnoredAny>()?;
         } else {
@@ -183,6 +187,7 @@ impl<'de> Visitor<'de> for ValueSeed<'_, '_> {
         while let Some(key) = map.next_key_seed(KeySeed)? {
             any = true;
             let id = self.cat.key(self.id, &key);
+            let id = self.b.canonical(self.cat, self.id, id, &key);
             if self.b.skips(id) {
                 map.next_value::<IgnoredAny>()?;
                 continue;

@@ -9,7 +9,7 @@ use serde::de::{Deserializer as _, IgnoredAny, MapAccess, Visitor};
 use serde_json::value::RawValue;
 
 use crate::envelope::Ctx;
-use crate::schema::RECORD_KEYS;
+use crate::schema::is_record_key;
 
 /// What a salvage pass found.
 pub(crate) struct Salvaged {
@@ -40,7 +40,7 @@ fn is_record(raw: &RawValue) -> bool {
             let mut hits = 0;
             while let Some(k) = map.next_key::<std::borrow::Cow<'de, str>>()? {
                 map.next_value::<IgnoredAny>()?;
-                if RECORD_KEYS.contains(&k.as_ref()) {
+                if is_record_key(&k) {
                     hits += 1;
                 }
             }

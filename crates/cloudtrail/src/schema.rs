@@ -151,8 +151,88 @@ pub const USER_IDENTITY_FIELDS: &[&str] = &[
     "sessionContext",
 ];
 
+/// The fields of `userIdentity.sessionContext` (CLOUDTRAIL.md).
+pub const SESSION_CONTEXT_FIELDS: &[&str] = &[
+    "attributes",
+    "sessionIssuer",
+    "webIdFederationData",
+    "sourceIdentity",
+    "ec2RoleDelivery",
+    "assumedRoot",
+];
+
+/// The fields of `userIdentity.sessionContext.attributes`.
+pub const SESSION_ATTRIBUTES_FIELDS: &[&str] = &["creationDate", "mfaAuthenticated"];
+
+/// The fields of `userIdentity.sessionContext.sessionIssuer`.
+pub const SESSION_ISSUER_FIELDS: &[&str] = &["type", "principalId", "arn", "accountId", "userName"];
+
+/// The fields of `userIdentity.sessionContext.webIdFederationData`.
+pub const WEB_ID_FEDERATION_FIELDS: &[&str] = &["federatedProvider", "attributes"];
+
+/// The fields of `userIdentity.onBehalfOf`.
+pub const ON_BEHALF_OF_FIELDS: &[&str] = &["userId", "identityStoreArn"];
+
+/// The fields of each element of `resources`.
+pub const RESOURCE_FIELDS: &[&str] = &["ARN", "ARNPrefix", "accountId", "type"];
+
+/// The fields of `tlsDetails`.
+pub const TLS_DETAILS_FIELDS: &[&str] = &["tlsVersion", "cipherSuite", "clientProvidedHostHeader"];
+
+/// The objects whose keys CloudTrail defines, with those keys: where a lowercase export
+/// (Athena, CloudTrail Lake: `eventname`, `useridentity.principalid`) is read under
+/// CloudTrail's own names. Below any other path (`requestParameters`…) keys are the
+/// service's and are kept as they are. A path through an array (`resources`) stands for
+/// each of its elements.
+pub const KNOWN_OBJECTS: &[(&[&str], &[&str])] = &[
+    (&[], RECORD_FIELDS),
+    (&["userIdentity"], USER_IDENTITY_FIELDS),
+    (&["userIdentity", "sessionContext"], SESSION_CONTEXT_FIELDS),
+    (
+        &["userIdentity", "sessionContext", "attributes"],
+        SESSION_ATTRIBUTES_FIELDS,
+    ),
+    (
+        &["userIdentity", "sessionContext", "sessionIssuer"],
+        SESSION_ISSUER_FIELDS,
+    ),
+    (
+        &["userIdentity", "sessionContext", "webIdFederationData"],
+        WEB_ID_FEDERATION_FIELDS,
+    ),
+    (&["userIdentity", "onBehalfOf"], ON_BEHALF_OF_FIELDS),
+    (&["resources"], RESOURCE_FIELDS),
+    (&["tlsDetails"], TLS_DETAILS_FIELDS),
+];
+
+/// The field of `fields` that `key` is the all-lowercase spelling of, when `key` is not
+/// already that field's own spelling (`principalid` → `principalId`; `arn` → none).
+pub fn lowercase_alias(fields: &'static [&'static str], key: &str) -> Option<&'static str> {
+    if key.bytes().any(|b| b.is_ascii_uppercase()) {
+        return None;
+    }
+    fields
+        .iter()
+        .copied()
+        .find(|f| f.len() == key.len() && *f != key && f.eq_ignore_ascii_case(key))
+}
+
 /// Keys whose presence makes a JSON object a CloudTrail record.
 pub const RECORD_KEYS: &[&str] = &["eventVersion", "eventTime", "eventSource", "eventName"];
+
+/// Is `key` one of [`RECORD_KEYS`], in CloudTrail's spelling or all in lowercase (as
+/// Athena and CloudTrail Lake exports write it)?
+pub fn is_record_key(key: &str) -> bool {
+    RECORD_KEYS.contains(&key) || lowercase_alias(RECORD_KEYS, key).is_some()
+}
+
+/// Is `key` a record key or `userIdentity` (in either spelling): a record's first key?
+pub fn starts_record(key: &str) -> bool {
+    is_record_key(key) || key == "userIdentity" || key == "useridentity"
+}
+
+/// The top-level key forwarders keep the event time in when they drop `eventTime`.
+pub const FORWARDER_TIME: &str = "@timestamp";
 
 /// The dotted column name of a typed column.
 pub fn typed_name(i: usize) -> String {
@@ -167,6 +247,10 @@ pub struct TypedLayout {
     /// Typed paths and their ancestors (`userIdentity`): what a load without nested
     /// values still walks.
     keep: Vec<bool>,
+    /// The objects of [`KNOWN_OBJECTS`] by path id, with their fields.
+    objects: Vec<(u32, &'static [&'static str])>,
+    /// The id of the top-level [`FORWARDER_TIME`].
+    forwarder_time: u32,
 }
 
 impl TypedLayout {
@@ -180,9 +264,24 @@ impl TypedLayout {
             }
             ids.push(id);
         }
-        let max = ids.iter().copied().max().unwrap_or(0) as usize;
+        let objects: Vec<(u32, &'static [&'static str])> = KNOWN_OBJECTS
+            .iter()
+            .map(|(segs, fields)| {
+                let id = segs.iter().fold(ROOT, |id, s| catalog.key(id, s));
+                (id, *fields)
+            })
+            .collect();
+        let forwarder_time = catalog.key(ROOT, FORWARDER_TIME);
+        let max = ids
+            .iter()
+            .copied()
+            .chain([forwarder_time])
+            .max()
+            .unwrap_or(0) as usize;
         let mut by_id = vec![None; max + 1];
         let mut keep = vec![false; max + 1];
+        // Read even when nested values are skipped: it may be the event's only time.
+        keep[forwarder_time as usize] = true;
         for (i, id) in ids.iter().enumerate() {
             by_id[*id as usize] = Some(i as u8);
             let mut cur = *id;
@@ -191,7 +290,25 @@ impl TypedLayout {
                 cur = catalog.parent(cur);
             }
         }
-        TypedLayout { by_id, ids, keep }
+        TypedLayout {
+            by_id,
+            ids,
+            keep,
+            objects,
+            forwarder_time,
+        }
+    }
+
+    /// The id of the top-level `@timestamp`.
+    #[inline]
+    pub fn forwarder_time(&self) -> u32 {
+        self.forwarder_time
+    }
+
+    /// The CloudTrail fields of the object at path `id`, when CloudTrail defines them
+    /// (see [`KNOWN_OBJECTS`]; for `resources`, `id` is the array's path).
+    pub fn known_fields(&self, id: u32) -> Option<&'static [&'static str]> {
+        self.objects.iter().find(|(o, _)| *o == id).map(|(_, f)| *f)
     }
 
     /// Is `id` a typed path or an ancestor of one?
@@ -282,4 +399,44 @@ pub fn table_schema() -> SchemaRef {
         Arc::new(Schema::new(fields))
     })
     .clone()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn lowercase_spellings_map_to_cloudtrail_fields_only() {
+        assert_eq!(
+            lowercase_alias(RECORD_FIELDS, "eventname"),
+            Some("eventName")
+        );
+        assert_eq!(
+            lowercase_alias(RECORD_FIELDS, "sourceipaddress"),
+            Some("sourceIPAddress")
+        );
+        assert_eq!(
+            lowercase_alias(USER_IDENTITY_FIELDS, "principalid"),
+            Some("principalId")
+        );
+        assert_eq!(lowercase_alias(RESOURCE_FIELDS, "arn"), Some("ARN"));
+        // Already CloudTrail's spelling, mixed case, or not a field: unchanged.
+        for (fields, key) in [
+            (RECORD_FIELDS, "eventName"),
+            (RECORD_FIELDS, "EventName"),
+            (RECORD_FIELDS, "EVENTNAME"),
+            (RECORD_FIELDS, "eventnames"),
+            (RECORD_FIELDS, "bucketname"),
+            (USER_IDENTITY_FIELDS, "arn"),
+            (USER_IDENTITY_FIELDS, "type"),
+        ] {
+            assert_eq!(lowercase_alias(fields, key), None, "{key}");
+        }
+        assert!(is_record_key("eventtime") && is_record_key("eventTime"));
+        assert!(
+            !is_record_key("EventTime"),
+            "LookupEvents' keys are not a record's"
+        );
+        assert!(starts_record("useridentity") && !starts_record("Username"));
+    }
 }

@@ -102,6 +102,52 @@ pub fn parse_event_time(s: &str) -> Option<i64> {
     civil_to_nanos(y, mo, d, h, mi, sec, nanos)?.checked_sub(offset_secs * 1_000_000_000)
 }
 
+/// Epoch values below this are seconds, at or above it milliseconds: 10^11 ms is
+/// 1973-03-03, 10^11 s the year 5138, so no event time is ambiguous.
+const SECONDS_BELOW: i64 = 100_000_000_000;
+
+/// UTC nanoseconds for an epoch number as forwarders write `@timestamp`: milliseconds
+/// (values from 10^11 on), or seconds (below).
+pub fn epoch_nanos(v: i64) -> Option<i64> {
+    if v.unsigned_abs() < SECONDS_BELOW as u64 {
+        v.checked_mul(1_000_000_000)
+    } else {
+        v.checked_mul(1_000_000)
+    }
+}
+
+/// [`epoch_nanos`] for a number with a fraction (`1709294460.5`, `1709294460123.0`).
+pub fn epoch_nanos_f64(v: f64) -> Option<i64> {
+    if !v.is_finite() {
+        return None;
+    }
+    let ns = if v.abs() < SECONDS_BELOW as f64 {
+        v * 1e9
+    } else {
+        v * 1e6
+    }
+    .round();
+    // i64::MAX as f64 rounds up to 2^63, itself out of range.
+    (ns.abs() < 9.2e18).then_some(ns as i64)
+}
+
+/// The time a forwarder's `@timestamp` holds: ISO 8601 (as [`parse_event_time`] reads
+/// it), or an epoch number written as text (see [`epoch_nanos`]).
+pub fn parse_forwarder_time(s: &str) -> Option<i64> {
+    if let Some(t) = parse_event_time(s) {
+        return Some(t);
+    }
+    let t = s.trim();
+    let digits = t.strip_prefix('-').unwrap_or(t);
+    if digits.is_empty() || !digits.bytes().all(|b| b.is_ascii_digit() || b == b'.') {
+        return None;
+    }
+    match t.parse::<i64>() {
+        Ok(v) => epoch_nanos(v),
+        Err(_) => t.parse::<f64>().ok().and_then(epoch_nanos_f64),
+    }
+}
+
 /// `YYYY-MM-DD HH:MM:SS.ffffff`, the form window ids carry (microseconds, as the notebook).
 pub fn format_window_time(nanos: i64) -> String {
     let (days, rem) = (
@@ -161,6 +207,24 @@ mod tests {
         assert_eq!(parse_event_time("2023-07-10"), None);
         assert_eq!(parse_event_time("2023-07-10T12:20:05Zjunk"), None);
         assert_eq!(parse_event_time("２０２３-07-10T12:20:05Z"), None);
+    }
+
+    #[test]
+    fn forwarder_times_iso_millis_and_seconds() {
+        let t = parse_event_time("2024-03-01T12:01:00Z").unwrap();
+        assert_eq!(parse_forwarder_time("2024-03-01T12:01:00.000Z"), Some(t));
+        assert_eq!(parse_forwarder_time("1709294460000"), Some(t));
+        assert_eq!(parse_forwarder_time("1709294460"), Some(t));
+        assert_eq!(parse_forwarder_time("1709294460.5"), Some(t + 500_000_000));
+        assert_eq!(epoch_nanos(1_709_294_460_123), Some(t + 123_000_000));
+        assert_eq!(epoch_nanos(1_709_294_460), Some(t));
+        assert_eq!(epoch_nanos_f64(1_709_294_460_000.0), Some(t));
+        assert_eq!(epoch_nanos(i64::MAX), None);
+        assert_eq!(epoch_nanos_f64(f64::NAN), None);
+        assert_eq!(epoch_nanos_f64(1e300), None);
+        for bad in ["", "-", ".", "12ab", "1.2.3", "yesterday", "1e12"] {
+            assert_eq!(parse_forwarder_time(bad), None, "{bad}");
+        }
     }
 
     #[test]

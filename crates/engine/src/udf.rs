@@ -438,6 +438,11 @@ pub enum GetMode {
     /// Every distinct value as JSON text for display: one value as a JSON string, several
     /// as a JSON array of strings, none as null.
     Display,
+    /// The value as the record wrote it, as JSON text, for a typed path some records keep
+    /// in the nested column (`table readOnly` where one record says `"True"`): the
+    /// record's nested entry when it has one, else the typed column's value with its type
+    /// (a boolean as `true`).
+    AsWritten,
 }
 
 /// The value of a path: the first value found (typed columns first), every value (see
@@ -484,7 +489,7 @@ impl ScalarUDFImpl for GetUdf {
         Ok(utf8_field(
             self.name(),
             DataType::Utf8,
-            self.spec.object || self.spec.mode == GetMode::Display,
+            self.spec.object || matches!(self.spec.mode, GetMode::Display | GetMode::AsWritten),
         ))
     }
     fn invoke_with_args(&self, args: ScalarFunctionArgs) -> Result<ColumnarValue> {
@@ -496,6 +501,9 @@ impl ScalarUDFImpl for GetUdf {
             ));
         };
         let kv = Kv::new(kv_arr)?;
+        if self.spec.mode == GetMode::AsWritten && !self.spec.object {
+            return Ok(ColumnarValue::Array(self.as_written(n, &kv, typed)?));
+        }
         let typed: Vec<ArrayRef> = typed
             .iter()
             .map(|t| cast(t, &DataType::Utf8))
@@ -555,6 +563,42 @@ pub fn list_of_text() -> DataType {
 }
 
 impl GetUdf {
+    /// Each row's value as JSON text: its nested entry (the text the record wrote, or a
+    /// value of another type than the column's), else the first typed value, typed.
+    fn as_written(&self, n: usize, kv: &Kv<'_>, typed: &[ArrayRef]) -> Result<ArrayRef> {
+        let typed: Vec<ArrayRef> = typed
+            .iter()
+            .map(|t| match t.data_type() {
+                DataType::Boolean | DataType::Utf8 => Ok(t.clone()),
+                _ => cast(t, &DataType::Utf8),
+            })
+            .collect::<std::result::Result<_, _>>()?;
+        let mut b = StringBuilder::new();
+        for row in 0..n {
+            let found = kv
+                .range(row)
+                .find(|&i| self.ids.contains(kv.keys[i]) && kv.kinds[i] != kind::NULL);
+            if let Some(i) = found {
+                b.append_value(leaf(kv.value(i), kv.kinds[i]).to_string());
+                continue;
+            }
+            match typed.iter().find(|t| t.is_valid(row)) {
+                Some(t) => match t.data_type() {
+                    DataType::Boolean => b.append_value(if t.as_boolean().value(row) {
+                        "true"
+                    } else {
+                        "false"
+                    }),
+                    _ => b.append_value(
+                        serde_json::Value::from(t.as_string::<i32>().value(row)).to_string(),
+                    ),
+                },
+                None => b.append_null(),
+            }
+        }
+        Ok(Arc::new(b.finish()))
+    }
+
     /// Every distinct value of each row, in the form [`GetMode`] asks for.
     fn every_value(
         &self,

@@ -350,8 +350,39 @@ impl<'a> Planner<'a> {
     pub(crate) fn display(&self, st: &State, p: &ColumnPath) -> PResult<Expr> {
         match self.multi(st, p)? {
             Some(r) => Ok(self.get(&path_name(p), p, &r, GetMode::Display)),
-            None => self.column(st, p),
+            None => match self.as_written(st, p) {
+                Some(e) => Ok(e),
+                None => self.column(st, p),
+            },
         }
+    }
+
+    /// For a typed column some records keep in the nested column (a boolean written as
+    /// `"True"`, a number in a text column): its values as the records wrote them. The
+    /// typed column alone would show `true`, or nothing, for those.
+    fn as_written(&self, st: &State, p: &ColumnPath) -> Option<Expr> {
+        let name = path_name(p);
+        if !st.events || !st.has_column(&name) || p.has_wildcard() {
+            return None;
+        }
+        let i = TYPED.iter().position(|(pp, _)| pp.join(".") == name)?;
+        let id = self.layout.id(i);
+        if self.catalog.nested_at_typed(id) == 0 {
+            return None;
+        }
+        let spec = GetSpec {
+            ids: vec![id],
+            object: false,
+            rel: Default::default(),
+            typed_rel: vec![Vec::new()],
+            mode: GetMode::AsWritten,
+        };
+        Some(GetUdf::call(
+            &name,
+            spec,
+            ident(schema::KV),
+            vec![ident(&name)],
+        ))
     }
 
     /// How `p` resolves when it is a multi-valued path of the events.
