@@ -350,8 +350,23 @@ pub(crate) fn read_error(err: &object_store::Error) -> Reading {
         .last()
         .filter(|_| texts.len() > 1)
         .map(|t| cut_body(t));
-    let mut detail = head.to_string();
-    if let Some(t) = tail.filter(|t| !head.contains(*t) && !t.is_empty()) {
+    // object_store writes `Error performing GET URL in 17ms, after 2 retries, … - CAUSE`:
+    // the URL is said elsewhere, the cause and the retries are what matter.
+    let mut detail = match head.rsplit_once(" - ") {
+        Some((outer, cause)) => {
+            let retries = outer
+                .split("after ")
+                .nth(1)
+                .and_then(|s| s.split(" retries").next())
+                .filter(|n| n.chars().all(|c| c.is_ascii_digit()) && !n.is_empty());
+            match retries {
+                Some(n) => format!("{} (after {n} retries)", cause.trim()),
+                None => cause.trim().to_string(),
+            }
+        }
+        None => head.to_string(),
+    };
+    if let Some(t) = tail.filter(|t| !detail.contains(*t) && !head.contains(*t) && !t.is_empty()) {
         detail.push_str(": ");
         detail.push_str(t);
     }
