@@ -48,6 +48,10 @@ pub struct InputArgs {
     /// over it — a gzip bomb — is skipped with a warning (an error with --strict).
     #[arg(long, value_name = "SIZE", value_parser = parse_size, default_value = "4GiB")]
     pub max_file_size: u64,
+    /// The S3 endpoint for `s3://` inputs (an S3-compatible server); plain `http://`
+    /// also needs AWS_ALLOW_HTTP=true [default: AWS_ENDPOINT_URL, else AWS's].
+    #[arg(long, value_name = "URL")]
+    pub endpoint: Option<String>,
 }
 
 impl InputArgs {
@@ -71,10 +75,40 @@ impl InputArgs {
         Ok(self.options()?.window)
     }
 
-    /// Every input file, for a streaming engine (nothing is read yet).
-    pub fn listing(&self) -> Result<trailhunt_source::Listing> {
-        let found = discover(&input_paths(&self.paths)?)?;
-        Ok(trailhunt_source::Listing::new(&found, Vec::new()))
+    /// Every input file, for a streaming engine (nothing is read yet): local inputs as
+    /// found, `s3://` prefixes listed (only the day folders `[from, to)` allows).
+    pub fn listing(&self, from: Option<i64>, to: Option<i64>) -> Result<trailhunt_source::Listing> {
+        let paths = input_paths(&self.paths)?;
+        let (remote, local): (Vec<String>, Vec<String>) =
+            paths.into_iter().partition(|p| p.starts_with("s3://"));
+        let found = if local.is_empty() {
+            trailhunt_cloudtrail::Discovered::default()
+        } else {
+            discover(&local)?
+        };
+        let mut objects = Vec::new();
+        if !remote.is_empty() {
+            use trailhunt_source::s3;
+            let config = s3::S3Config::from_env(self.endpoint.as_deref())?;
+            for input in &remote {
+                let url = s3::S3Url::parse(input)?;
+                let store = s3::store(&config, url.bucket())?;
+                let listed =
+                    crate::util::io_runtime().block_on(s3::list(store.as_ref(), &url, from, to))?;
+                if listed.is_empty() {
+                    anyhow::bail!(
+                        "{input}: no CloudTrail files there{}; check the prefix (e.g. s3://bucket/AWSLogs/)",
+                        if from.is_some() || to.is_some() {
+                            " in the time range"
+                        } else {
+                            ""
+                        }
+                    );
+                }
+                objects.extend(trailhunt_source::listing::objects(&store, listed));
+            }
+        }
+        Ok(trailhunt_source::Listing::new(&found, objects))
     }
 
     /// After a streaming query: print the files' problems to stderr, and apply

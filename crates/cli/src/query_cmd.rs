@@ -5,9 +5,9 @@ use std::process::ExitCode;
 
 use anyhow::{Context, Result};
 use clap::{Args, ValueEnum};
-use trailhunt_engine::{Engine, StreamOptions};
 use trailhunt_engine::output::{Format, write_results};
 use trailhunt_engine::table::{TableOptions, write_table};
+use trailhunt_engine::{Engine, StreamOptions};
 
 use crate::load_cmd::InputArgs;
 pub use crate::util::TimeArgs;
@@ -78,10 +78,10 @@ pub struct EngineArgs {
 }
 
 impl EngineArgs {
-    /// A streaming engine over `input`.
-    pub fn open(&self, input: &InputArgs) -> Result<Engine> {
+    /// A streaming engine over `input` (S3 prefixes listed for `range`).
+    pub fn open(&self, input: &InputArgs, range: trailhunt_engine::TimeRange) -> Result<Engine> {
         Engine::open(
-            input.listing()?,
+            input.listing(range.from, range.to)?,
             StreamOptions {
                 threads: input.threads,
                 window: input.window_mode()?,
@@ -113,7 +113,13 @@ impl QueryArgs {
 
 pub fn run(args: QueryArgs) -> Result<ExitCode> {
     let (text, args) = args.split()?;
-    run_text_with(&text, &args.input, &args.time, args.output.format, &args.engine)
+    run_text_with(
+        &text,
+        &args.input,
+        &args.time,
+        args.output.format,
+        &args.engine,
+    )
 }
 
 /// The output flags shared by `query` and `library run`.
@@ -154,7 +160,7 @@ pub fn run_text_with(
     let range = time.range()?;
     // The files are read as a stream, only what this query needs of them (see
     // `trailhunt_engine::pushdown` and `trailhunt_source`).
-    let engine = engine_args.open(input)?;
+    let engine = engine_args.open(input, range)?;
     let out = match engine.run_query(&query, range) {
         Ok(o) => o,
         Err(e) => {
@@ -210,6 +216,9 @@ pub struct ExplainArgs {
     paths: Vec<String>,
     #[command(flatten)]
     time: TimeArgs,
+    /// The S3 endpoint for `s3://` inputs.
+    #[arg(long, value_name = "URL")]
+    endpoint: Option<String>,
     /// Run the query and show each operator's metrics (rows, time; the scan's files,
     /// bytes and rows per partition).
     #[arg(long)]
@@ -245,8 +254,9 @@ pub fn explain(args: ExplainArgs) -> Result<ExitCode> {
         strict: false,
         threads: 0,
         max_file_size: trailhunt_cloudtrail::DEFAULT_MAX_FILE_BYTES,
+        endpoint: args.endpoint,
     };
-    let engine = args.engine.open(&input)?;
+    let engine = args.engine.open(&input, range)?;
     let shown = if args.analyze {
         engine.explain_analyze(&text, range)
     } else {

@@ -95,6 +95,22 @@ pub fn check_range(from: i64, to: i64, since: bool) -> anyhow::Result<()> {
 
 /// The paths to read events from: the ones given, else standard input (`-`) when it
 /// is a pipe or a file (`cat *.json | trailhunt query …`), as jq and ripgrep do.
+/// The runtime S3 listings run on (it lives as long as the process: the store's
+/// connections may be reused by the engine's reads).
+pub fn io_runtime() -> &'static tokio::runtime::Runtime {
+    static RT: std::sync::OnceLock<tokio::runtime::Runtime> = std::sync::OnceLock::new();
+    RT.get_or_init(|| {
+        tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(2)
+            .enable_all()
+            .build()
+            .unwrap_or_else(|e| {
+                eprintln!("error: cannot start the I/O threads: {e}");
+                std::process::exit(2)
+            })
+    })
+}
+
 pub fn input_paths(paths: &[String]) -> anyhow::Result<Vec<String>> {
     if !paths.is_empty() {
         return Ok(paths.to_vec());

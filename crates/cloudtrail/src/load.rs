@@ -565,7 +565,7 @@ pub fn load(
             s.spawn(|| {
                 let mut w = Worker {
                     required: required.clone(),
-                any: None,
+                    any: None,
                     cat: LocalCatalog::new(&catalog),
                     b: {
                         let mut b = Builder::new(layout.clone());

@@ -23,9 +23,8 @@ mod cancel;
 pub mod jsontree;
 pub mod matcher;
 pub mod order;
-pub mod pathsel;
-mod winfill;
 pub mod output;
+pub mod pathsel;
 pub mod percentile;
 pub mod plan;
 pub mod pushdown;
@@ -33,6 +32,7 @@ pub mod resolve;
 pub mod table;
 pub mod udf;
 pub mod windows;
+mod winfill;
 
 use std::fmt;
 use std::sync::Arc;
@@ -42,15 +42,15 @@ use datafusion::arrow::array::RecordBatch;
 use datafusion::arrow::datatypes::SchemaRef;
 use datafusion::catalog::MemTable;
 use datafusion::datasource::provider_as_source;
+use datafusion::execution::runtime_env::RuntimeEnvBuilder;
 use datafusion::logical_expr::{LogicalPlan, LogicalPlanBuilder, lit};
 use datafusion::physical_plan::displayable;
-use datafusion::execution::runtime_env::RuntimeEnvBuilder;
 use datafusion::prelude::{DataFrame, SessionConfig, SessionContext};
 use datafusion::scalar::ScalarValue;
 use trailhunt_cloudtrail::schema::{self, TypedLayout};
 use trailhunt_cloudtrail::{Catalog, Dataset, FileReport, LoadReport, WindowMode};
-use trailhunt_source::{CloudTrailTable, Listing, ScanLog, ScanOptions};
 use trailhunt_lang::{Diagnostics, ParseError, Query, Span};
+use trailhunt_source::{CloudTrailTable, Listing, ScanLog, ScanOptions};
 
 pub use crate::cancel::CancelToken;
 use crate::plan::{Planner, ident};
@@ -510,8 +510,7 @@ impl Engine {
         self.block_on(async {
             use futures::StreamExt;
             let scan = provider.scan(&state, Some(&vec![kv]), &[], None).await?;
-            let mut stream =
-                datafusion::physical_plan::execute_stream(scan, task)?;
+            let mut stream = datafusion::physical_plan::execute_stream(scan, task)?;
             while let Some(b) = stream.next().await {
                 b?;
             }
@@ -578,12 +577,13 @@ impl Engine {
             }
             _ => EngineError::Exec(e.to_string()),
         };
-        let (batches, physical) = self.block_on(async {
-            let physical = state.create_physical_plan(&plan).await?;
-            let batches = datafusion::physical_plan::collect(physical.clone(), task).await?;
-            Ok::<_, datafusion::error::DataFusionError>((batches, physical))
-        })
-        .map_err(exec)?;
+        let (batches, physical) = self
+            .block_on(async {
+                let physical = state.create_physical_plan(&plan).await?;
+                let batches = datafusion::physical_plan::collect(physical.clone(), task).await?;
+                Ok::<_, datafusion::error::DataFusionError>((batches, physical))
+            })
+            .map_err(exec)?;
         let schema: SchemaRef = Arc::new(plan.schema().as_arrow().clone());
         Ok((batches, schema, physical))
     }

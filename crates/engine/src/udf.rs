@@ -29,7 +29,6 @@ use crate::pathsel::{PathSel, Snapshot};
 /// Field metadata marking a Utf8 column whose values are JSON text (printed as JSON).
 pub const JSON_META: &str = "trailhunt.json";
 
-
 /// A view of one batch's nested-values column.
 pub(crate) struct Kv<'a> {
     list: &'a ListArray,
@@ -502,7 +501,8 @@ impl ScalarUDFImpl for GetUdf {
         };
         let kv = Kv::new(kv_arr)?;
         if self.spec.mode == GetMode::AsWritten && !self.spec.object {
-            return Ok(ColumnarValue::Array(self.as_written(n, &kv, typed)?));
+            let ids = self.spec.ids.snap();
+            return Ok(ColumnarValue::Array(self.as_written(n, &kv, typed, &ids)?));
         }
         let typed: Vec<ArrayRef> = typed
             .iter()
@@ -565,7 +565,13 @@ pub fn list_of_text() -> DataType {
 impl GetUdf {
     /// Each row's value as JSON text: its nested entry (the text the record wrote, or a
     /// value of another type than the column's), else the first typed value, typed.
-    fn as_written(&self, n: usize, kv: &Kv<'_>, typed: &[ArrayRef]) -> Result<ArrayRef> {
+    fn as_written(
+        &self,
+        n: usize,
+        kv: &Kv<'_>,
+        typed: &[ArrayRef],
+        ids: &Snapshot,
+    ) -> Result<ArrayRef> {
         let typed: Vec<ArrayRef> = typed
             .iter()
             .map(|t| match t.data_type() {
@@ -577,7 +583,7 @@ impl GetUdf {
         for row in 0..n {
             let found = kv
                 .range(row)
-                .find(|&i| self.ids.contains(kv.keys[i]) && kv.kinds[i] != kind::NULL);
+                .find(|&i| ids.contains(kv.keys[i]) && kv.kinds[i] != kind::NULL);
             if let Some(i) = found {
                 b.append_value(leaf(kv.value(i), kv.kinds[i]).to_string());
                 continue;
@@ -953,9 +959,18 @@ mod tests {
         let base = || spec("a.b", true, &["t"]);
         assert!(merged(&call("p", base()), &call("p", base())));
         assert!(!merged(&call("p", base()), &call("q", base())));
-        assert!(!merged(&call("p", base()), &call("p", spec("a.c", true, &["t"]))));
-        assert!(!merged(&call("p", base()), &call("p", spec("a.b", false, &["t"]))));
-        assert!(!merged(&call("p", base()), &call("p", spec("a.b", true, &["u"]))));
+        assert!(!merged(
+            &call("p", base()),
+            &call("p", spec("a.c", true, &["t"]))
+        ));
+        assert!(!merged(
+            &call("p", base()),
+            &call("p", spec("a.b", false, &["t"]))
+        ));
+        assert!(!merged(
+            &call("p", base()),
+            &call("p", spec("a.b", true, &["u"]))
+        ));
         // The first value, every value as a list, every value for display.
         let mode = |mode: GetMode| GetSpec {
             object: false,
@@ -988,7 +1003,12 @@ mod tests {
             }
         };
         let mc = |label: &str, q: &str, ids: Option<&str>| {
-            MatchUdf::call(label, vec![value(q)], ids.map(sel), vec![col("eventSource")])
+            MatchUdf::call(
+                label,
+                vec![value(q)],
+                ids.map(sel),
+                vec![col("eventSource")],
+            )
         };
         // The old key (label and ids) was the same for all of these.
         assert!(merged(&mc("s3", ": s3", None), &mc("s3", ": s3", None)));

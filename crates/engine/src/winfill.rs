@@ -159,20 +159,24 @@ fn windows_of(
         .collect::<Result<_, _>>()
         .map_err(err)?;
     let list: Vec<_> = entities.iter().map(|e| lit(e.as_str())).collect();
-    let b = LogicalPlanBuilder::scan("__windows", provider_as_source(Arc::new(table)), Some(projection))
-        .map_err(err)?
-        .filter(ident(ENTITY_ID).in_list(list, false))
-        .map_err(err)?
-        .project(vec![
-            ident(ENTITY_ID),
-            ident(TIMESTAMP),
-            ident(ORDER),
-            lit(datafusion::scalar::ScalarValue::Utf8(None)).alias(WINDOW_ID),
-            lit(datafusion::scalar::ScalarValue::Int64(None)).alias(WINDOW_INDEX),
-        ])
-        .map_err(err)?
-        .build()
-        .map_err(err)?;
+    let b = LogicalPlanBuilder::scan(
+        "__windows",
+        provider_as_source(Arc::new(table)),
+        Some(projection),
+    )
+    .map_err(err)?
+    .filter(ident(ENTITY_ID).in_list(list, false))
+    .map_err(err)?
+    .project(vec![
+        ident(ENTITY_ID),
+        ident(TIMESTAMP),
+        ident(ORDER),
+        lit(datafusion::scalar::ScalarValue::Utf8(None)).alias(WINDOW_ID),
+        lit(datafusion::scalar::ScalarValue::Int64(None)).alias(WINDOW_INDEX),
+    ])
+    .map_err(err)?
+    .build()
+    .map_err(err)?;
     let plan = crate::windows::add_windows(b, mode).map_err(err)?;
     let plan = LogicalPlanBuilder::from(plan)
         .project(vec![ident(ORDER), ident(WINDOW_ID), ident(WINDOW_INDEX)])
@@ -184,7 +188,9 @@ fn windows_of(
     for b in batches {
         let k = b.column(0).as_binary::<i32>();
         let w = b.column(1).as_string::<i32>();
-        let i = b.column(2).as_primitive::<datafusion::arrow::datatypes::Int64Type>();
+        let i = b
+            .column(2)
+            .as_primitive::<datafusion::arrow::datatypes::Int64Type>();
         for r in 0..b.num_rows() {
             if w.is_valid(r) && i.is_valid(r) {
                 map.insert(k.value(r).to_vec(), (w.value(r).to_string(), i.value(r)));

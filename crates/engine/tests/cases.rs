@@ -295,7 +295,11 @@ fn cases() {
             // The same case through the streaming data source, cold: the plan is made
             // before any path is known, and the files are read as `trailhunt query` does.
             streamed += 1;
-            for threads in if order_sensitive(&c.query) { &[2, 1, 3][..] } else { &[2][..] } {
+            for threads in if order_sensitive(&c.query) {
+                &[2, 1, 3][..]
+            } else {
+                &[2][..]
+            } {
                 let s = run(&streaming(&path, *threads), &c.query, c.load.range());
                 if s.trim_end() != c.expected {
                     failures.push(fail(&format!("streaming, {threads} threads"), &s));

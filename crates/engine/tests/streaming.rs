@@ -39,7 +39,7 @@ fn a_time_range_prunes_files_by_their_delivery_names() {
         .unwrap()
         .sources
         .len();
-    let from = parse_event_time("2024-03-01T20:00:00Z").unwrap();
+    let from = parse_event_time("2024-03-01T08:00:00Z").unwrap();
     let range = TimeRange {
         from: Some(from),
         to: None,
@@ -84,7 +84,12 @@ fn a_memory_limit_keeps_the_answer_or_says_what_to_change() {
     let roomy = limited(64 << 20);
     assert!(ndjson(&roomy, q, TimeRange::default()) == want);
     let shown = roomy.explain_analyze(q, TimeRange::default()).unwrap();
-    for metric in ["CloudTrailExec", "files_read=", "bytes_read=", "output_rows="] {
+    for metric in [
+        "CloudTrailExec",
+        "files_read=",
+        "bytes_read=",
+        "output_rows=",
+    ] {
         assert!(shown.contains(metric), "no {metric} in:\n{shown}");
     }
     let err = limited(256 << 10)

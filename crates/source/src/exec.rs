@@ -332,11 +332,18 @@ impl Job {
             while ahead.len() < READ_AHEAD && next < self.group.len() {
                 let f = &self.files[self.group[next]];
                 if let (Location::Object { store, path }, Some(h)) = (&f.location, &handle) {
-                    let (store, path, name) = (store.clone(), path.clone(), f.display.clone());
+                    let object = crate::s3::S3Object {
+                        key: path.clone(),
+                        size: f.size,
+                        display: f.display.clone(),
+                    };
+                    let store = store.clone();
                     let task = h.spawn(async move {
-                        match crate::store::fetch(&store, &path, cap).await {
-                            Ok(b) => Fetched::Bytes(b),
-                            Err(e) => Fetched::Report(unreadable_report(&name, e.to_string())),
+                        match crate::s3::fetch(store.as_ref(), &object, cap).await {
+                            Ok(b) => Fetched::Bytes(b.to_vec()),
+                            Err(e) => {
+                                Fetched::Report(unreadable_report(&object.display, e.to_string()))
+                            }
                         }
                     });
                     ahead.push_back((next, task));
@@ -475,8 +482,7 @@ impl Job {
             .map(|&i| columns.get(i).cloned())
             .collect::<Option<_>>()
             .ok_or_else(|| DataFusionError::Internal("projection out of range".into()))?;
-        let opts =
-            datafusion::arrow::array::RecordBatchOptions::new().with_row_count(Some(n));
+        let opts = datafusion::arrow::array::RecordBatchOptions::new().with_row_count(Some(n));
         Ok(RecordBatch::try_new_with_options(
             self.schema.clone(),
             projected,

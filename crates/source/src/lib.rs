@@ -4,13 +4,14 @@
 //! - [`listing`]: every input file with its size, name rank and delivery time;
 //! - [`table::CloudTrailTable`]: the `TableProvider` (time pruning, projection, limit);
 //! - [`exec::CloudTrailExec`]: the partitioned, streaming scan;
-//! - [`order`]: the event-order key a stream can sort by.
+//! - [`order`]: the event-order key a stream can sort by;
+//! - [`s3`]: S3 configuration from the AWS environment, listing and reading.
 #![deny(missing_docs)]
 
 pub mod exec;
 pub mod listing;
 pub mod order;
-pub mod store;
+pub mod s3;
 pub mod table;
 
 pub use exec::{CloudTrailExec, ScanLog};

@@ -101,6 +101,23 @@ impl Listing {
     }
 }
 
+/// The objects an S3 listing found, as files of a listing.
+pub fn objects(store: &Arc<dyn ObjectStore>, found: Vec<crate::s3::S3Object>) -> Vec<FileRef> {
+    found
+        .into_iter()
+        .map(|o| FileRef {
+            delivered: key_delivery_time(o.key.as_ref()),
+            display: o.display,
+            size: o.size,
+            rank: 0,
+            location: Location::Object {
+                store: store.clone(),
+                path: o.key,
+            },
+        })
+        .collect()
+}
+
 /// The delivery time in an S3 object key, if it is a CloudTrail delivery name.
 pub fn key_delivery_time(key: &str) -> Option<i64> {
     delivery_time(std::path::Path::new(key))

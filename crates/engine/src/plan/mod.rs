@@ -371,9 +371,8 @@ impl<'a> Planner<'a> {
             return None;
         }
         let spec = GetSpec {
-            ids: vec![id],
+            ids: self.sel(p),
             object: false,
-            rel: Default::default(),
             typed_rel: vec![Vec::new()],
             mode: GetMode::AsWritten,
         };
