@@ -171,7 +171,7 @@ pub fn discover<S: AsRef<str>>(inputs: &[S]) -> Result<Discovered, InputError> {
         if input.starts_with("s3://") {
             return Err(InputError {
                 input: input.to_string(),
-                message: "reading S3 directly is not supported yet; copy the prefix locally first (`aws s3 sync s3://… ./logs`) and point trailhunt at the folder".into(),
+                message: "this command reads local files only: `trailhunt query` and `explain` read s3:// directly; for the others copy the prefix first (`aws s3 sync s3://… ./logs`) and point trailhunt at the folder".into(),
             });
         }
         let path = Path::new(input);
