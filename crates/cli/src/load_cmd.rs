@@ -81,11 +81,29 @@ impl InputArgs {
         let paths = input_paths(&self.paths)?;
         let (remote, local): (Vec<String>, Vec<String>) =
             paths.into_iter().partition(|p| p.starts_with("s3://"));
-        let found = if local.is_empty() {
+        let mut found = if local.is_empty() {
             trailhunt_cloudtrail::Discovered::default()
         } else {
             discover(&local)?
         };
+        // A query may read its input more than once (to learn paths, to window what it
+        // prints): standard input is read once, here, and kept as it came (compressed
+        // or not).
+        for src in &mut found.sources {
+            if *src == trailhunt_cloudtrail::Source::Stdin {
+                use std::io::Read;
+                let mut bytes = Vec::new();
+                std::io::stdin()
+                    .lock()
+                    .take(self.max_file_size.saturating_add(1))
+                    .read_to_end(&mut bytes)
+                    .map_err(|e| anyhow::anyhow!("cannot read standard input: {e}"))?;
+                *src = trailhunt_cloudtrail::Source::Memory {
+                    name: "<stdin>".to_string(),
+                    bytes: bytes.into(),
+                };
+            }
+        }
         let mut objects = Vec::new();
         if !remote.is_empty() {
             use trailhunt_source::s3;

@@ -194,6 +194,19 @@ fn required_text(f: &Filter) -> Vec<String> {
             }
             _ => continue,
         };
+        // `field=value` equals the whole value, which JSON writes verbatim unless it holds
+        // a character JSON may escape: the whole value must be in the file.
+        if let FilterKind::Field(ff) = &t.kind
+            && ff.op == Op::Eq
+            && let [ValuePart::Text(text)] = value.parts.as_slice()
+            && text.len() >= 3
+            && !text.contains(|c: char| {
+                matches!(c, '/' | '"' | '\\') || c.is_control() || !c.is_ascii()
+            })
+        {
+            out.push(text.clone());
+            continue;
+        }
         for part in &value.parts {
             let ValuePart::Text(text) = part else {
                 continue;
@@ -224,7 +237,7 @@ mod tests {
         assert!(!g.needs_nested && !g.needs_windows && g.required_text.is_empty());
         let n = h("sourceIPAddress=185.220.101.47 | count");
         assert!(!n.needs_nested);
-        assert_eq!(n.required_text, vec!["101", "185", "220"]);
+        assert_eq!(n.required_text, vec!["185.220.101.47"]);
         let t = h("initech-payroll-exports | count");
         assert!(t.needs_nested);
         assert_eq!(t.required_text, vec!["exports", "initech", "payroll"]);

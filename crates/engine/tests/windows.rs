@@ -484,23 +484,25 @@ fn a_small_memory_pool_spills_and_cuts_the_same_windows() {
     let loaded = load_windows(&data, mode, 64 * 1024);
     let bytes: usize = loaded.iter().map(RecordBatch::get_array_memory_size).sum();
     let pool = Arc::new(PeakPool {
-        inner: datafusion::execution::memory_pool::FairSpillPool::new(bytes * 2 / 3),
+        inner: datafusion::execution::memory_pool::FairSpillPool::new(bytes / 2),
         peak: Default::default(),
     });
     let runtime = RuntimeEnvBuilder::new()
         .with_memory_pool(pool.clone())
         .build_arc()
         .unwrap();
-    // The merge's reservation (10 MB by default) must fit in the pool.
+    // The merge's reservation (10 MB by default) must fit in the pool. One partition: with
+    // two, which sorter gets the pool's last bytes depends on timing, and under a loaded
+    // machine one can fail before the other spills (partitions are covered above).
     let config = SessionConfig::new()
-        .with_target_partitions(2)
+        .with_target_partitions(1)
         .with_batch_size(256)
         .with_sort_spill_reservation_bytes(64 * 1024);
     let ctx = SessionContext::new_with_config_rt(config, runtime);
-    let spills = check(loaded, mode, 2, &ctx);
+    let spills = check(loaded, mode, 1, &ctx);
     assert!(spills > 0, "the sort did not spill");
     let peak = pool.peak.load(std::sync::atomic::Ordering::Relaxed);
-    assert!(peak <= bytes * 2 / 3, "the pool held {peak} bytes");
+    assert!(peak <= bytes / 2, "the pool held {peak} bytes");
 }
 
 /// The most a memory pool held at once, over a fair spill pool (a greedy pool lets one

@@ -77,16 +77,7 @@ impl Days {
     }
 }
 
-/// Days since 1970-01-01 (proleptic Gregorian), after H. Hinnant's algorithm.
-fn days_from_civil(y: i64, m: u32, d: u32) -> i64 {
-    let y = if m <= 2 { y - 1 } else { y };
-    let era = if y >= 0 { y } else { y - 399 } / 400;
-    let yoe = y - era * 400;
-    let m = i64::from(m);
-    let doy = (153 * (if m > 2 { m - 3 } else { m + 9 }) + 2) / 5 + i64::from(d) - 1;
-    let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-    era * 146_097 + doe - 719_468
-}
+use trailhunt_cloudtrail::time::days_from_civil;
 
 fn days_in_month(y: i64, m: u32) -> u32 {
     match m {
