@@ -134,7 +134,7 @@ impl Output {
 }
 
 /// How a streaming engine reads and runs.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, Default)]
 pub struct StreamOptions {
     /// Worker threads and scan partitions (0: one per core).
     pub threads: usize,
@@ -149,17 +149,12 @@ pub struct StreamOptions {
     pub temp_dir: Option<std::path::PathBuf>,
 }
 
-impl Default for StreamOptions {
-    fn default() -> Self {
-        StreamOptions {
-            threads: 0,
-            window: WindowMode::default(),
-            max_file_bytes: 0,
-            memory_limit: None,
-            temp_dir: None,
-        }
-    }
-}
+/// What a plan gave: its rows, their schema, and the physical plan that ran.
+type Ran = (
+    Vec<RecordBatch>,
+    SchemaRef,
+    Arc<dyn datafusion::physical_plan::ExecutionPlan>,
+);
 
 /// The files a streaming engine reads for every query.
 struct Stream {
@@ -552,17 +547,7 @@ impl Engine {
     }
 
     /// Run a plan to completion, keeping the physical plan (and its metrics).
-    fn execute_physical(
-        &self,
-        plan: LogicalPlan,
-    ) -> Result<
-        (
-            Vec<RecordBatch>,
-            SchemaRef,
-            Arc<dyn datafusion::physical_plan::ExecutionPlan>,
-        ),
-        EngineError,
-    > {
+    fn execute_physical(&self, plan: LogicalPlan) -> Result<Ran, EngineError> {
         let state = self.ctx.state();
         let task = self.ctx.task_ctx();
         let limit = self.stream.as_ref().and_then(|s| s.options.memory_limit);
