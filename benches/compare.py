@@ -96,11 +96,15 @@ def duckdb_answer(question, files, value):
     # record. This is several times faster than read_json with declared columns
     # (`columns={Records: 'STRUCT(…)[]'}` or `'JSON[]'`) and than read_json's own schema
     # inference; see docs/PERFORMANCE.md. A file is one JSON value, so the largest file
-    # must fit in maximum_object_size (the default, 16 MB, is less than 20,000 records).
+    # must fit in maximum_object_size (default 16 MB, less than 20,000 records). It is raised
+    # only as far as the largest file needs: a larger buffer costs every file (1,000 small
+    # files: 0.59 s at the default, 1.41 s at 200 MB).
+    largest = max((gzip_size(f) for f in files), default=0)
+    max_object = max(16 << 20, largest + (1 << 20))
     prefilter = "WHERE contains(json::VARCHAR, $value)" if question in ("arn", "ip") else ""
     records = (
         "SELECT unnest(json_extract(json, '$.Records[*]')) AS r FROM read_json_objects("
-        f"$files, format='auto', compression='gzip', maximum_object_size=200000000) {prefilter}"
+        f"$files, format='auto', compression='gzip', maximum_object_size={max_object}) {prefilter}"
     )
     params = {"files": files}
     if question in ("arn", "ip"):
@@ -132,6 +136,13 @@ def duckdb_answer(question, files, value):
     if question in ("count", "arn", "ip"):
         return {"count": int(rows[0][0])}
     return {"rows": [list(r) for r in rows]}
+
+
+def gzip_size(path):
+    """The uncompressed size a gzip file states in its trailer (ISIZE, modulo 4 GiB)."""
+    with open(path, "rb") as f:
+        f.seek(-4, os.SEEK_END)
+        return int.from_bytes(f.read(4), "little")
 
 
 def gunzip(path):
