@@ -3,7 +3,8 @@
 # the same files to /dev/null on one core. Prints a Markdown table row for
 # docs/PERFORMANCE.md.
 #
-#   benches/load.sh [EVENTS]        (default 1000000; the tree is generated once and kept)
+#   benches/load.sh [EVENTS [LAYOUT]]  (defaults 1000000 small; the tree is generated once and kept;
+#                                      LAYOUT small or big, see benches/common.sh)
 #
 # Environment: BENCH_DIR (default /tmp/trailhunt-bench), RUNS (default 3).
 #
