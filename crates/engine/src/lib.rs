@@ -113,9 +113,11 @@ pub struct Output {
     /// What the query named that no event has (each matched nothing or was null): show
     /// them to the person who wrote it, e.g. with [`render_warnings`].
     pub warnings: Vec<ParseError>,
-    /// What a streaming engine's scan found in the files it read (rejections and
-    /// warnings included), by file name; empty for an engine over loaded data.
+    /// The files a streaming engine's scan found a problem in (rejected, or read with
+    /// warnings), by file name; empty for an engine over loaded data.
     pub files: Vec<FileReport>,
+    /// Files a streaming engine's scan read (0 for an engine over loaded data).
+    pub files_read: u64,
     /// The physical plan that ran, with its metrics (for `explain --analyze`).
     pub physical: Option<Arc<dyn datafusion::physical_plan::ExecutionPlan>>,
 }
@@ -462,6 +464,11 @@ impl Engine {
             // Wildcards expand to the paths the data has (and their errors list them):
             // learn them first, with one pass that keeps nothing.
             self.learn_paths()?;
+            if let Some(log) = &log {
+                // The real scan reports the files' problems again.
+                log.files.lock().unwrap_or_else(|p| p.into_inner()).clear();
+                log.files_read.store(0, std::sync::atomic::Ordering::Relaxed);
+            }
         }
         let (plan, warnings) = self.plan_for(query, range, &hints)?;
         let (mut batches, mut schema, mut physical) = self.execute_physical(plan.clone())?;
@@ -472,6 +479,7 @@ impl Engine {
             if again != plan {
                 if let Some(log) = &log {
                     log.files.lock().unwrap_or_else(|p| p.into_inner()).clear();
+                    log.files_read.store(0, std::sync::atomic::Ordering::Relaxed);
                 }
                 (batches, schema, physical) = self.execute_physical(again)?;
             }
@@ -479,13 +487,17 @@ impl Engine {
                 (batches, schema) = winfill::fill(self, batches, schema, stream.options.window)?;
             }
         }
-        let files = log.map(|l| scan_files(&l)).unwrap_or_default();
+        let files = log.as_ref().map(|l| scan_files(l)).unwrap_or_default();
+        let files_read = log.map_or(0, |l| {
+            l.files_read.load(std::sync::atomic::Ordering::Relaxed)
+        });
         Ok(Output {
             batches,
             schema,
             elapsed: start.elapsed(),
             warnings,
             files,
+            files_read,
             physical: Some(physical),
         })
     }
@@ -604,6 +616,7 @@ impl Engine {
                 elapsed: start.elapsed(),
                 warnings,
                 files: Vec::new(),
+                files_read: 0,
                 physical: None,
             })),
         }

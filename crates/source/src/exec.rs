@@ -34,8 +34,11 @@ use crate::order;
 /// What a scan found out about its files, shared with whoever started it.
 #[derive(Debug, Default)]
 pub struct ScanLog {
-    /// One report per file read (in no particular order).
+    /// The reports of files with a problem (rejected, or read with warnings), in no
+    /// particular order: a trail of millions of files keeps no report per good file.
     pub files: Mutex<Vec<FileReport>>,
+    /// Files read (or found unreadable).
+    pub files_read: std::sync::atomic::AtomicU64,
     /// Records without a readable time.
     pub records_without_time: std::sync::atomic::AtomicU64,
     /// Records dropped for falling outside the time range.
@@ -394,10 +397,15 @@ impl Job {
                 self.counters.skipped.add(1);
             }
             self.log
-                .files
-                .lock()
-                .unwrap_or_else(|p| p.into_inner())
-                .push(report);
+                .files_read
+                .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+            if report.rejected.is_some() || !report.warnings.is_empty() {
+                self.log
+                    .files
+                    .lock()
+                    .unwrap_or_else(|p| p.into_inner())
+                    .push(report);
+            }
             let last = next >= self.group.len() && ahead.is_empty();
             match decoder.take_batches(last) {
                 Ok(batches) => {
