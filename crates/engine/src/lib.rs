@@ -467,7 +467,8 @@ impl Engine {
             if let Some(log) = &log {
                 // The real scan reports the files' problems again.
                 log.files.lock().unwrap_or_else(|p| p.into_inner()).clear();
-                log.files_read.store(0, std::sync::atomic::Ordering::Relaxed);
+                log.files_read
+                    .store(0, std::sync::atomic::Ordering::Relaxed);
             }
         }
         let (plan, warnings) = self.plan_for(query, range, &hints)?;
@@ -479,7 +480,8 @@ impl Engine {
             if again != plan {
                 if let Some(log) = &log {
                     log.files.lock().unwrap_or_else(|p| p.into_inner()).clear();
-                    log.files_read.store(0, std::sync::atomic::Ordering::Relaxed);
+                    log.files_read
+                        .store(0, std::sync::atomic::Ordering::Relaxed);
                 }
                 (batches, schema, physical) = self.execute_physical(again)?;
             }
