@@ -12,7 +12,7 @@ use datafusion::arrow::array::{
 use datafusion::arrow::buffer::{BooleanBuffer, Buffer, NullBuffer, OffsetBuffer, ScalarBuffer};
 use datafusion::arrow::error::ArrowError;
 
-use crate::catalog::LocalCatalog;
+use crate::catalog::{LocalCatalog, Segment};
 use crate::schema::{self, TYPED, TypedKind, TypedLayout, col, kind};
 use crate::time::{parse_event_time, parse_forwarder_time};
 
@@ -179,6 +179,22 @@ pub(crate) struct Builder {
     record_start: Option<Checkpoint>,
     /// Walk only typed paths: nested values are skipped, not stored.
     skip_nested: bool,
+    /// Per typed column: decode it (all set unless the scan asked for fewer).
+    want: Vec<bool>,
+    /// Per typed column: a test its string must pass for the record to be able to match
+    /// the query (see [`crate::KeepIf`]).
+    keep_if: Vec<Option<crate::KeepIf>>,
+    /// The typed columns (bits by index in [`TYPED`]) whose `keep_if` test the current
+    /// record failed: the rest of it is skipped unread (its time aside), and it is
+    /// dropped at its end.
+    failed: u64,
+    /// Records dropped for failing a `keep_if` test.
+    pub(crate) filtered_out: u64,
+    /// A failing record met a second value at a tested path (see `skips_failing`).
+    spoiled: bool,
+    /// Per path id: the typed column whose path it is once array positions are left
+    /// out (`u8::MAX`: none), when looked up.
+    tested: Vec<Option<u8>>,
     num: String,
     /// Batches sealed while a file was being read (see [`Self::set_seal_bytes`]).
     sealed: Vec<RecordBatch>,
@@ -221,6 +237,12 @@ impl Builder {
             outside_range: 0,
             record_start: None,
             skip_nested: false,
+            want: vec![true; TYPED.len()],
+            keep_if: vec![None; TYPED.len()],
+            failed: 0,
+            filtered_out: 0,
+            spoiled: false,
+            tested: Vec::new(),
             num: String::new(),
             sealed: Vec::new(),
             sealed_rows: 0,
@@ -411,9 +433,31 @@ impl Builder {
     pub(crate) fn begin_record(&mut self) {
         self.set.iter_mut().for_each(|s| *s = false);
         self.forwarder_time = None;
-        if self.range.is_some() {
+        self.failed = 0;
+        if self.range.is_some() || self.filters() {
             self.record_start = Some(self.checkpoint());
         }
+    }
+
+    /// Decode only the typed columns `want` marks (by index in [`TYPED`]); the values of
+    /// the others are skipped unread. Only for a scan that stores no nested values.
+    pub(crate) fn set_typed_columns(&mut self, want: &[bool]) {
+        for (w, &x) in self.want.iter_mut().zip(want) {
+            *w = x;
+        }
+    }
+
+    /// Drop records whose typed column fails its test (see [`crate::KeepIf`]).
+    pub(crate) fn set_keep_if(&mut self, tests: &[crate::KeepIf]) {
+        for t in tests {
+            if let Some(slot) = self.keep_if.get_mut(t.column) {
+                *slot = Some(t.clone());
+            }
+        }
+    }
+
+    fn filters(&self) -> bool {
+        self.keep_if.iter().any(Option::is_some)
     }
 
     /// Store no nested values (a query that reads only typed columns needs none).
@@ -428,8 +472,63 @@ impl Builder {
 
     /// Is the value at path `id` to be skipped unread?
     #[inline]
-    pub(crate) fn skips(&self, id: u32) -> bool {
-        self.skip_nested && !self.layout.keeps(id)
+    pub(crate) fn skips(&mut self, id: u32) -> bool {
+        if self.failed != 0 {
+            return self.skips_failing(id);
+        }
+        if self.skip_nested && !self.layout.keeps(id) {
+            return true;
+        }
+        self.layout.typed(id).is_some_and(|c| !self.want[c])
+    }
+
+    /// What a record that failed a `keep_if` test still reads: its time (the file's
+    /// time counters count every record), and any second value at a tested path (a
+    /// duplicate key), which marks the file `spoiled`: the record might match after
+    /// all, but part of it was skipped, so the file is decoded again without tests.
+    #[cold]
+    fn skips_failing(&mut self, id: u32) -> bool {
+        match self.layout.typed(id) {
+            Some(c) if self.failed & (1 << c) != 0 => {
+                // A second value at the failed column's path (a duplicate key).
+                self.spoiled = true;
+                false
+            }
+            Some(c) => c != col::EVENT_TIME,
+            None if id == self.layout.forwarder_time() => false,
+            None if self.layout.keeps(id) => {
+                // `userIdentity` again: it may hold a second value of a failed column.
+                if (0..TYPED.len()).any(|c| self.failed & (1 << c) != 0 && TYPED[c].0.len() > 1) {
+                    self.spoiled = true;
+                    return false;
+                }
+                true
+            }
+            None => true,
+        }
+    }
+
+    /// A record failed a test but might have matched: the file must be decoded again
+    /// without `keep_if` (see [`Self::skips_failing`]). Cleared by the caller.
+    pub(crate) fn take_spoiled(&mut self) -> bool {
+        std::mem::take(&mut self.spoiled)
+    }
+
+    /// Decode with or without the `keep_if` tests (a spoiled file is decoded again
+    /// without them).
+    pub(crate) fn suspend_keep_if(&mut self, suspend: bool) -> Vec<Option<crate::KeepIf>> {
+        if suspend {
+            std::mem::replace(&mut self.keep_if, vec![None; TYPED.len()])
+        } else {
+            Vec::new()
+        }
+    }
+
+    /// Put back tests taken by [`Self::suspend_keep_if`].
+    pub(crate) fn restore_keep_if(&mut self, tests: Vec<Option<crate::KeepIf>>) {
+        if !tests.is_empty() {
+            self.keep_if = tests;
+        }
     }
 
     /// Keep only records with `from <= event time < to`; the others are dropped as they
@@ -458,6 +557,17 @@ impl Builder {
         self.kv_kinds.push(k);
     }
 
+    /// The current record's typed column `c` holds a value that fails its test: it
+    /// cannot match, unless a nested value at that path read earlier could.
+    #[cold]
+    fn fail(&mut self, c: usize, cat: &LocalCatalog<'_>) {
+        if let Some(cp) = self.record_start
+            && !self.nested_at_column(c, cp.kv, cat)
+        {
+            self.failed |= 1 << c;
+        }
+    }
+
     /// A JSON string at path `id`.
     #[inline]
     pub(crate) fn string(&mut self, cat: &mut LocalCatalog<'_>, id: u32, s: &str) {
@@ -472,6 +582,9 @@ impl Builder {
                     col.push(s);
                     self.set[c] = true;
                     cat.count(id);
+                    if self.keep_if[c].as_ref().is_some_and(|t| !(t.test)(s)) {
+                        self.fail(c, cat);
+                    }
                     return;
                 }
                 Typed::Bool(col) => {
@@ -579,6 +692,17 @@ impl Builder {
             Some(false) => self.file_times.delivery += 1,
             None => {}
         }
+        if self.failed != 0
+            && !self.spoiled
+            && let Some(cp) = self.record_start
+        {
+            // Counted as read (time counters included), but it cannot match the query.
+            let (bad, times) = (self.bad_times, self.file_times);
+            self.rollback(cp);
+            (self.bad_times, self.file_times) = (bad, times);
+            self.filtered_out += 1;
+            return;
+        }
         self.timestamp.push(ts);
         // Copy the derived values between the buffers directly: no String per record.
         let Builder {
@@ -610,6 +734,48 @@ impl Builder {
         if self.bytes() >= self.seal_bytes {
             self.seal();
         }
+    }
+
+    /// Does the current record hold a nested value (its entries from `from` on) at the
+    /// path of typed column `c` (array positions anywhere in it)? The query's filter
+    /// looks there too, so the record may still match.
+    fn nested_at_column(&mut self, c: usize, from: usize, cat: &LocalCatalog<'_>) -> bool {
+        let from = from.min(self.kv_keys.len());
+        for k in from..self.kv_keys.len() {
+            let id = self.kv_keys[k];
+            let i = id as usize;
+            if i >= self.tested.len() {
+                self.tested.resize(i + 1, None);
+            }
+            let col = match self.tested[i] {
+                Some(col) => col,
+                None => {
+                    // Filters match a path with array positions anywhere in it
+                    // (`userIdentity[0].arn` is a value of `userIdentity.arn`).
+                    let keys: Vec<Segment> = cat
+                        .segments(id)
+                        .into_iter()
+                        .filter(|s| matches!(s, Segment::Key(_)))
+                        .collect();
+                    let col = TYPED
+                        .iter()
+                        .position(|(path, _)| {
+                            path.len() == keys.len()
+                                && path
+                                    .iter()
+                                    .zip(&keys)
+                                    .all(|(a, b)| matches!(b, Segment::Key(k) if **k == **a))
+                        })
+                        .map_or(u8::MAX, |c| c as u8);
+                    self.tested[i] = Some(col);
+                    col
+                }
+            };
+            if usize::from(col) == c {
+                return true;
+            }
+        }
+        false
     }
 
     fn str_at(&self, c: usize, row: usize) -> Option<&str> {

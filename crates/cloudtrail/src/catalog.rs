@@ -377,6 +377,11 @@ pub struct LocalCatalog<'c> {
     counts: Vec<u64>,
     /// Local [`Catalog::nested_at_typed`] counts (few paths: a short list).
     nested_at_typed: Vec<(u32, u64)>,
+    /// The key last seen first in the object at path `id` (index `id`), and the key last
+    /// seen after path `id` in its object: records of one source repeat their key order,
+    /// so [`Self::key_after`] mostly compares one string instead of hashing it.
+    first_child: Vec<Option<(Box<str>, u32)>>,
+    next_sibling: Vec<Option<(Box<str>, u32)>>,
 }
 
 impl<'c> LocalCatalog<'c> {
@@ -388,7 +393,35 @@ impl<'c> LocalCatalog<'c> {
             indices: FxHashMap::default(),
             counts: Vec::new(),
             nested_at_typed: Vec::new(),
+            first_child: Vec::new(),
+            next_sibling: Vec::new(),
         }
+    }
+
+    /// The id of `parent.key`, where `prev` is the id of the key before it in the same
+    /// object (`None` for the object's first key): the same id as [`Self::key`], found
+    /// from the key order the last record had when it repeats.
+    #[inline]
+    pub fn key_after(&mut self, parent: u32, prev: Option<u32>, key: &str) -> u32 {
+        let (slots, at) = match prev {
+            None => (&mut self.first_child, parent as usize),
+            Some(p) => (&mut self.next_sibling, p as usize),
+        };
+        if let Some(Some((k, id))) = slots.get(at)
+            && **k == *key
+        {
+            return *id;
+        }
+        let id = self.key(parent, key);
+        let slots = match prev {
+            None => &mut self.first_child,
+            Some(_) => &mut self.next_sibling,
+        };
+        if at >= slots.len() {
+            slots.resize_with(at + 1, || None);
+        }
+        slots[at] = Some((key.into(), id));
+        id
     }
 
     /// The id of `parent.key`.
@@ -417,6 +450,11 @@ impl<'c> LocalCatalog<'c> {
     /// [`Catalog::array_of`]; takes the catalog's read lock).
     pub fn array_of(&self, id: u32) -> Option<u32> {
         self.catalog.array_of(id)
+    }
+
+    /// The segments of path `id` (see [`Catalog::segments`]; takes the read lock).
+    pub fn segments(&self, id: u32) -> Vec<Segment> {
+        self.catalog.segments(id)
     }
 
     /// Count one more record holding path `id`.

@@ -273,11 +273,13 @@ fn parse_payload(text: &[u8], ctx: &mut Ctx<'_, '_>, depth: u32) -> Parsed {
     }
     let body = &text[start..];
     let cp = ctx.b.checkpoint();
-    let mut de = serde_json::Deserializer::from_slice(body);
-    let first = DocSeed { ctx, depth }.deserialize(&mut de);
+    // Valid UTF-8 (checked once, with SIMD) lets serde_json skip checking every string.
+    let first = match simdutf8::basic::from_utf8(body) {
+        Ok(s) => first_value(serde_json::Deserializer::from_str(s), ctx, depth),
+        Err(_) => first_value(serde_json::Deserializer::from_slice(body), ctx, depth),
+    };
     match first {
-        Ok(found) => {
-            let end = de.end();
+        Ok((found, end)) => {
             let first_len = match end {
                 Ok(()) => body.len(),
                 Err(_) => value_end(body).unwrap_or(body.len()),
@@ -325,6 +327,16 @@ fn parse_payload(text: &[u8], ctx: &mut Ctx<'_, '_>, depth: u32) -> Parsed {
         }
     }
     out
+}
+
+/// The document's first value, and whether only whitespace follows it.
+fn first_value<'de, R: serde_json::de::Read<'de>>(
+    mut de: serde_json::Deserializer<R>,
+    ctx: &mut Ctx<'_, '_>,
+    depth: u32,
+) -> Result<(Found<'de>, Result<(), serde_json::Error>), serde_json::Error> {
+    let found = DocSeed { ctx, depth }.deserialize(&mut de)?;
+    Ok((found, de.end()))
 }
 
 /// True when the second non-empty line of `text` is a complete JSON value on its own.

@@ -43,8 +43,8 @@ pub use catalog::Catalog;
 pub use decode::{Inflated, gunzip, gunzip_limited, is_gzip};
 pub use envelope::{Rejection, Shape};
 pub use load::{
-    DEFAULT_MAX_FILE_BYTES, Dataset, DecodeOptions, Decoder, FileReport, LoadError, LoadOptions,
-    LoadReport, Progress, delivery_time, load, too_large_report, unreadable_report,
+    DEFAULT_MAX_FILE_BYTES, Dataset, DecodeOptions, Decoder, FileReport, KeepIf, LoadError,
+    LoadOptions, LoadReport, Progress, delivery_time, load, too_large_report, unreadable_report,
 };
 pub use source::{Discovered, InputError, Source, discover};
 pub use window::{WindowMode, WindowStats};

@@ -352,24 +352,45 @@ impl Worker<'_> {
         }
         self.b.set_source(&name);
         let before = self.b.total_rows();
+        let filtered_before = self.b.filtered_out;
         let skip_nested = self.b.skip_nested();
         if no_match {
             self.b.set_skip_nested(true);
         }
+        let file_start = self.b.checkpoint();
+        let outside_before = self.b.outside_range;
         let mut ctx = Ctx {
             b: &mut self.b,
             cat: &mut self.cat,
             warnings: Vec::new(),
             max_inflated: self.cap,
         };
-        let parsed = parse_file(text, &mut ctx);
+        let mut parsed = parse_file(text, &mut ctx);
+        if self.b.take_spoiled() {
+            // A record that failed a `keep_if` test held a second value at a tested path
+            // (a duplicate key) and may match after all: decode the file again, whole.
+            self.b.rollback(file_start);
+            self.b.filtered_out = filtered_before;
+            self.b.outside_range = outside_before;
+            let tests = self.b.suspend_keep_if(true);
+            let mut ctx = Ctx {
+                b: &mut self.b,
+                cat: &mut self.cat,
+                warnings: Vec::new(),
+                max_inflated: self.cap,
+            };
+            parsed = parse_file(text, &mut ctx);
+            self.b.restore_keep_if(tests);
+        }
         self.b.set_skip_nested(skip_nested);
         report.warnings.extend(parsed.warnings);
         if no_match {
             // Read for windows only: its records are dropped once windows are cut.
             return report;
         }
-        report.records = (self.b.total_rows() - before) as u64;
+        // Records dropped by a `keep_if` test were read: they count.
+        report.records =
+            (self.b.total_rows() - before) as u64 + (self.b.filtered_out - filtered_before);
         report.shape = parsed.shape.map(|s: Shape| s.to_string());
         if let Some(r) = parsed.rejection {
             if report.records == 0 {
@@ -402,6 +423,33 @@ pub struct DecodeOptions {
     pub batch_bytes: usize,
     /// Rows after which a batch goes (between files); 0 means the default (16 Ki).
     pub batch_rows: usize,
+    /// Decode only the typed columns marked (by index in [`crate::schema::TYPED`]); the
+    /// values of the others are skipped unread. Honoured only with `skip_nested`.
+    pub typed_columns: Option<Vec<bool>>,
+    /// Records whose typed column fails one of these tests cannot match the query: they
+    /// are dropped as they are read, and the rest of each is skipped unread.
+    pub keep_if: Vec<KeepIf>,
+}
+
+/// A test a record's typed string column must pass for the record to be able to match
+/// a query (its filter's `field = value` terms, evaluated by the query's own matcher).
+/// A record is dropped only when the column holds a string that fails the test and no
+/// nested value at that path (a duplicate key, an array) could match instead: the
+/// query's filter still runs over what is kept.
+#[derive(Clone)]
+pub struct KeepIf {
+    /// The typed column (index in [`crate::schema::TYPED`]); must be a string column.
+    pub column: usize,
+    /// True when a record holding this value can match.
+    pub test: std::sync::Arc<dyn Fn(&str) -> bool + Send + Sync>,
+    /// What the test is, for plans and debugging (`eventName = GetObject`).
+    pub label: String,
+}
+
+impl std::fmt::Debug for KeepIf {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.label)
+    }
 }
 
 fn any_regex(texts: &[String]) -> Option<regex::bytes::Regex> {
@@ -449,6 +497,12 @@ impl<'c> Decoder<'c> {
         let mut b = Builder::new(layout);
         b.set_range(opts.from, opts.to);
         b.set_skip_nested(opts.skip_nested);
+        if opts.skip_nested
+            && let Some(want) = &opts.typed_columns
+        {
+            b.set_typed_columns(want);
+        }
+        b.set_keep_if(&opts.keep_if);
         b.set_seal_bytes(batch_bytes);
         let cap = match opts.max_file_bytes {
             0 => DEFAULT_MAX_FILE_BYTES,
@@ -510,6 +564,11 @@ impl<'c> Decoder<'c> {
     /// Records dropped for falling outside the time range so far.
     pub fn records_outside_range(&self) -> u64 {
         self.w.b.outside_range
+    }
+
+    /// Records dropped so far for failing a [`KeepIf`] test.
+    pub fn records_filtered_out(&self) -> u64 {
+        self.w.b.filtered_out
     }
 }
 

@@ -54,8 +54,10 @@ pub(crate) fn stream_record<'de, A: MapAccess<'de>>(
 ) -> Result<(), A::Error> {
     b.begin_record();
     let mut key = Some(first);
+    let mut prev = None;
     while let Some(k) = key {
-        let id = cat.key(ROOT, &k);
+        let id = cat.key_after(ROOT, prev, &k);
+        prev = Some(id);
         let id = b.canonical(cat, ROOT, id, &k);
         if b.skips(id) {
             map.next_value::<IgnoredAny>()?;
@@ -184,9 +186,11 @@ impl<'de> Visitor<'de> for ValueSeed<'_, '_> {
     fn visit_map<A: MapAccess<'de>>(mut self, mut map: A) -> Result<(), A::Error> {
         self.resolve();
         let mut any = false;
+        let mut prev = None;
         while let Some(key) = map.next_key_seed(KeySeed)? {
             any = true;
-            let id = self.cat.key(self.id, &key);
+            let id = self.cat.key_after(self.id, prev, &key);
+            prev = Some(id);
             let id = self.b.canonical(self.cat, self.id, id, &key);
             if self.b.skips(id) {
                 map.next_value::<IgnoredAny>()?;

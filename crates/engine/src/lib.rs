@@ -534,6 +534,14 @@ impl Engine {
             return Ok(None);
         };
         let hints = pushdown::hints(query);
+        // Windows are cut over every event: a query reading them keeps them all. Windows
+        // filled in for printed events (`winfill`) find their events again by the order
+        // key, whose position part counts the records of a file: keep them all too.
+        let keep_if = if hints.needs_windows {
+            Vec::new()
+        } else {
+            hints.keep_if()
+        };
         // Windows are cut over everything: a query reading them reads every file.
         let required_text = if hints.reads_windows {
             Vec::new()
@@ -550,6 +558,7 @@ impl Engine {
                 required_any: Vec::new(),
                 max_file_bytes: stream.options.max_file_bytes,
                 keep_nested: hints.needs_nested,
+                keep_if,
             },
         );
         let log = table.log();

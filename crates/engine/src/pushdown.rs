@@ -6,6 +6,8 @@
 //! when in doubt, load.
 
 use trailhunt_cloudtrail::schema::{self, TYPED};
+
+use crate::matcher::Matcher;
 use trailhunt_lang::ast::{
     Agg, ColumnPath, Expr, ExprKind, FieldValue, Filter, FilterKind, Op, Query, StageKind,
     ValuePart, WhereCond,
@@ -25,6 +27,38 @@ pub struct LoadHints {
     /// The query names a wildcard path (`table requestParameters.*`): planning it needs
     /// the paths the data has.
     pub wildcards: bool,
+    /// Tests on typed string columns every matching event passes: the terms of the
+    /// filter's top-level conjunction that compare a typed column with values.
+    pub typed_tests: Vec<TypedTest>,
+}
+
+/// `column op values` from a query's filter, for the scan to drop what cannot match
+/// (see [`trailhunt_cloudtrail::KeepIf`]): the same matchers the filter runs.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TypedTest {
+    /// The typed column (index in [`TYPED`]).
+    pub column: usize,
+    /// Any of them accepts a matching value.
+    pub matchers: std::sync::Arc<Vec<Matcher>>,
+    /// The term as written.
+    pub label: String,
+}
+
+impl LoadHints {
+    /// The typed tests as the scan takes them.
+    pub fn keep_if(&self) -> Vec<trailhunt_cloudtrail::KeepIf> {
+        self.typed_tests
+            .iter()
+            .map(|t| {
+                let m = t.matchers.clone();
+                trailhunt_cloudtrail::KeepIf {
+                    column: t.column,
+                    test: std::sync::Arc::new(move |s: &str| m.iter().any(|m| m.is_match(s))),
+                    label: t.label.clone(),
+                }
+            })
+            .collect()
+    }
 }
 
 /// Names that are plain columns (typed, derived or special), never nested values.
@@ -161,7 +195,46 @@ pub fn hints(query: &Query) -> LoadHints {
         reads_windows: w.paths.iter().any(|p| is_window(p)),
         wildcards: w.wildcard,
         required_text: required_text(&query.filter),
+        typed_tests: typed_tests(&query.filter),
     }
+}
+
+/// The terms of `f`'s top-level conjunction that test a typed string column against
+/// values (`eventName = GetObject`, `errorCode: (AccessDenied UnauthorizedOperation)`).
+/// The filter matches such a column exactly as [`Matcher::is_match`] matches its text
+/// (the match function's `Utf8` arm), so an event whose column fails every matcher
+/// fails the term.
+fn typed_tests(f: &Filter) -> Vec<TypedTest> {
+    let terms: Vec<&Filter> = match &f.kind {
+        FilterKind::And(v) => v.iter().collect(),
+        _ => vec![f],
+    };
+    let mut out = Vec::new();
+    for t in terms {
+        let FilterKind::Field(ff) = &t.kind else {
+            continue;
+        };
+        let Some(name) = ff.path.dotted() else {
+            continue;
+        };
+        let Some(column) = TYPED
+            .iter()
+            .position(|(p, k)| *k == schema::TypedKind::Str && p.join(".") == name)
+        else {
+            continue;
+        };
+        let values: Vec<&trailhunt_lang::ast::Value> = match &ff.value {
+            FieldValue::Value(v) => vec![v],
+            FieldValue::List(l) => l.values.iter().collect(),
+            FieldValue::Exists(_) | FieldValue::Group(_) => continue,
+        };
+        out.push(TypedTest {
+            column,
+            matchers: std::sync::Arc::new(values.iter().map(|v| Matcher::new(ff.op, v)).collect()),
+            label: ff.to_string(),
+        });
+    }
+    out
 }
 
 /// Literals every event matching `f` contains in its JSON text: from the terms of its

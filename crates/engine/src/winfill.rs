@@ -149,6 +149,7 @@ fn windows_of(
             required_any: any,
             max_file_bytes: stream.options.max_file_bytes,
             keep_nested: false,
+            keep_if: Vec::new(),
         },
     );
     let cols = [ENTITY_ID, TIMESTAMP, ORDER];

@@ -119,3 +119,65 @@ fn a_cold_engine_learns_arrays_and_wildcards_from_the_scan() {
         assert_eq!(got, want, "{q}");
     }
 }
+
+/// A query's `typed = value` terms let the scan drop records whose typed column fails
+/// them (and skip the rest of each unread), but never one the filter could still match
+/// through a second value at the same path: a duplicate key (the file is decoded again
+/// whole), an array read before the failing string, a lowercase export's spelling.
+/// Expected counts are written by hand from the records below.
+#[test]
+fn typed_tests_drop_only_what_cannot_match() {
+    let dir = tempfile::tempdir().unwrap();
+    let records = [
+        // 1. Matches plainly.
+        r#"{"eventTime":"2024-03-01T00:00:00Z","eventSource":"s3.amazonaws.com","eventName":"GetObject","requestParameters":{"bucketName":"plain"},"eventID":"r1"}"#,
+        // 2. Fails: another API call.
+        r#"{"eventTime":"2024-03-01T00:01:00Z","eventSource":"s3.amazonaws.com","eventName":"PutObject","requestParameters":{"bucketName":"put"},"eventID":"r2"}"#,
+        // 3. A duplicate key: the first value fails, the second matches.
+        r#"{"eventTime":"2024-03-01T00:02:00Z","eventSource":"s3.amazonaws.com","eventName":"PutObject","requestParameters":{"bucketName":"dup"},"eventName":"GetObject","eventID":"r3"}"#,
+        // 4. An array value at the path before a failing string: the array matches.
+        r#"{"eventTime":"2024-03-01T00:03:00Z","eventSource":"s3.amazonaws.com","eventName":["GetObject"],"requestParameters":{"bucketName":"array"},"eventName":"PutObject","eventID":"r4"}"#,
+        // 5. A lowercase export's spelling of the fields.
+        r#"{"eventtime":"2024-03-01T00:04:00Z","eventsource":"s3.amazonaws.com","eventname":"GetObject","requestparameters":{"bucketName":"lower"},"eventid":"r5"}"#,
+        // 6. Fails on the second term (eventSource) only.
+        r#"{"eventTime":"2024-03-01T00:05:00Z","eventSource":"ec2.amazonaws.com","eventName":"GetObject","requestParameters":{"bucketName":"other-service"},"eventID":"r6"}"#,
+        // 7. Fails, with no time of its own: still counted as read without a time.
+        r#"{"eventSource":"s3.amazonaws.com","eventName":"DeleteObject","requestParameters":{"bucketName":"timeless"},"eventID":"r7"}"#,
+    ];
+    std::fs::write(dir.path().join("events.ndjson"), records.join("\n")).unwrap();
+    // A second file with no oddity: its failing records are dropped as they are read.
+    let plain: Vec<String> = (0..50)
+        .map(|i| {
+            let name = if i % 10 == 0 { "GetObject" } else { "ListObjects" };
+            format!(
+                r#"{{"eventTime":"2024-03-02T00:{:02}:00Z","eventSource":"s3.amazonaws.com","eventName":"{name}","requestParameters":{{"bucketName":"bulk"}},"eventID":"b{i}"}}"#,
+                i % 60
+            )
+        })
+        .collect();
+    std::fs::write(dir.path().join("bulk.ndjson"), plain.join("\n")).unwrap();
+    let e = open(dir.path(), StreamOptions::default());
+    let q = "eventSource=s3.amazonaws.com eventName=GetObject \
+             | stats count() by requestParameters.bucketName | sort requestParameters.bucketName";
+    let got = ndjson(&e, q, TimeRange::default());
+    let want = [
+        r#"{"requestParameters.bucketName":"array","@q.count":1}"#,
+        r#"{"requestParameters.bucketName":"bulk","@q.count":5}"#,
+        r#"{"requestParameters.bucketName":"dup","@q.count":1}"#,
+        r#"{"requestParameters.bucketName":"lower","@q.count":1}"#,
+        r#"{"requestParameters.bucketName":"plain","@q.count":1}"#,
+    ];
+    assert_eq!(got, want);
+    // The plan says what the scan tests.
+    let plan = e.explain(q, TimeRange::default()).unwrap();
+    assert!(
+        plan.contains("keep_if=[eventSource = s3.amazonaws.com, eventName = GetObject]"),
+        "{plan}"
+    );
+    // Lists and `:` are tested too; a record failing them all is dropped.
+    let q = "eventName=(GetObject PutObject) | count";
+    // r1-r6 and the five bulk GetObject.
+    assert_eq!(ndjson(&e, q, TimeRange::default()), [r#"{"@q.count":11}"#]);
+    let q = "eventName:DeleteObject | count";
+    assert_eq!(ndjson(&e, q, TimeRange::default()), [r#"{"@q.count":1}"#]);
+}

@@ -150,6 +150,9 @@ impl DisplayAs for CloudTrailExec {
                 if self.decode.skip_nested {
                     write!(f, ", nested=skipped")?;
                 }
+                if !self.decode.keep_if.is_empty() {
+                    write!(f, ", keep_if={:?}", self.decode.keep_if)?;
+                }
                 if !self.decode.required_text.is_empty() {
                     write!(f, ", required_text={:?}", self.decode.required_text)?;
                 }

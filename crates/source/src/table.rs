@@ -14,7 +14,7 @@ use datafusion::logical_expr::{
 use datafusion::physical_plan::ExecutionPlan;
 use datafusion::scalar::ScalarValue;
 use trailhunt_cloudtrail::schema::{self, TIMESTAMP, TypedLayout};
-use trailhunt_cloudtrail::{Catalog, DecodeOptions};
+use trailhunt_cloudtrail::{Catalog, DecodeOptions, KeepIf};
 
 use crate::exec::{CloudTrailExec, ScanLog};
 use crate::listing::{FileRef, Listing, may_hold_from, spread};
@@ -45,6 +45,9 @@ pub struct ScanOptions {
     pub max_file_bytes: u64,
     /// Decode nested values even when the projection does not ask for them.
     pub keep_nested: bool,
+    /// Records whose typed column fails one of these tests cannot match the query: the
+    /// scan drops them as it reads (the query's filter still runs over the rest).
+    pub keep_if: Vec<KeepIf>,
 }
 
 /// CloudTrail events from a listing of files.
@@ -78,6 +81,45 @@ impl CloudTrailTable {
     pub fn log(&self) -> Arc<ScanLog> {
         self.log.clone()
     }
+}
+
+/// The typed columns a scan projecting `projection` (of `full`) must decode: the
+/// projected ones, the event time (always: it is the time of every record and its
+/// warnings), and what the projected derived columns are made of.
+fn typed_columns(full: &Schema, projection: &[usize], keep_if: &[KeepIf]) -> Vec<bool> {
+    fn mark(want: &mut [bool], path: &[&str]) {
+        if let Some(i) = schema::TYPED.iter().position(|(p, _)| *p == path) {
+            want[i] = true;
+        }
+    }
+    let mut want = vec![false; schema::TYPED.len()];
+    mark(&mut want, &["eventTime"]);
+    for &i in projection {
+        let name = full.field(i).name().as_str();
+        if let Some(c) = (0..schema::TYPED.len()).find(|&c| schema::typed_name(c) == name) {
+            want[c] = true;
+            continue;
+        }
+        match name {
+            ORDER => mark(&mut want, &["eventID"]),
+            schema::ENTITY_ID => {
+                mark(&mut want, &["userIdentity", "arn"]);
+                mark(&mut want, &["sourceIPAddress"]);
+            }
+            schema::ACCOUNT_ID => {
+                mark(&mut want, &["userIdentity", "accountId"]);
+                mark(&mut want, &["recipientAccountId"]);
+            }
+            _ => {}
+        }
+    }
+    // What a tested column holds decides whether its record is kept.
+    for t in keep_if {
+        if let Some(w) = want.get_mut(t.column) {
+            *w = true;
+        }
+    }
+    want
 }
 
 /// The lower time bound a filter puts on `timestamp`, if it is one.
@@ -151,8 +193,12 @@ impl TableProvider for CloudTrailTable {
             .map(|g| g.into_iter().map(|j| kept[j]).collect())
             .collect();
         let kv = full.index_of(schema::KV)?;
+        let skip_nested = !self.options.keep_nested && !projection.contains(&kv);
         let decode = DecodeOptions {
-            skip_nested: !self.options.keep_nested && !projection.contains(&kv),
+            skip_nested,
+            typed_columns: skip_nested
+                .then(|| typed_columns(&full, &projection, &self.options.keep_if)),
+            keep_if: self.options.keep_if.clone(),
             from: None,
             to: None,
             required_text: self.options.required_text.clone(),
