@@ -31,7 +31,9 @@ use trailhunt_cloudtrail::{
 use crate::listing::{FileRef, Location};
 use crate::order;
 
-/// What a scan found out about its files, shared with whoever started it.
+/// What a scan found out about its files, shared with whoever started it. The counters
+/// add up over every scan that shares the log (a table scanned twice counts its files
+/// twice).
 #[derive(Debug, Default)]
 pub struct ScanLog {
     /// The reports of files with a problem (rejected, or read with warnings), in no
