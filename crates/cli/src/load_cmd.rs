@@ -7,7 +7,7 @@ use anyhow::Result;
 use clap::{Args, ValueEnum};
 use tabled::builder::Builder as TableBuilder;
 use tabled::settings::Style;
-use trailhunt_cloudtrail::{Dataset, LoadOptions, LoadReport, WindowMode, discover};
+use trailhunt_cloudtrail::{Dataset, FileReport, LoadOptions, LoadReport, WindowMode, discover};
 
 use crate::util::{TimeArgs, input_paths, parse_duration, parse_size};
 
@@ -81,29 +81,13 @@ impl InputArgs {
         let paths = input_paths(&self.paths)?;
         let (remote, local): (Vec<String>, Vec<String>) =
             paths.into_iter().partition(|p| p.starts_with("s3://"));
-        let mut found = if local.is_empty() {
+        // Standard input is read once, by the first scan, and kept for later ones (see
+        // `trailhunt_source::Listing`).
+        let found = if local.is_empty() {
             trailhunt_cloudtrail::Discovered::default()
         } else {
             discover(&local)?
         };
-        // A query may read its input more than once (to learn paths, to window what it
-        // prints): standard input is read once, here, and kept as it came (compressed
-        // or not).
-        for src in &mut found.sources {
-            if *src == trailhunt_cloudtrail::Source::Stdin {
-                use std::io::Read;
-                let mut bytes = Vec::new();
-                std::io::stdin()
-                    .lock()
-                    .take(self.max_file_size.saturating_add(1))
-                    .read_to_end(&mut bytes)
-                    .map_err(|e| anyhow::anyhow!("cannot read standard input: {e}"))?;
-                *src = trailhunt_cloudtrail::Source::Memory {
-                    name: "<stdin>".to_string(),
-                    bytes: bytes.into(),
-                };
-            }
-        }
         let mut objects = Vec::new();
         if !remote.is_empty() {
             use trailhunt_source::s3;
@@ -129,22 +113,10 @@ impl InputArgs {
         Ok(trailhunt_source::Listing::new(&found, objects))
     }
 
-    /// After a streaming query: print the files' problems to stderr, and apply
+    /// After a query or a load: print the files' problems to stderr, and apply
     /// `--strict` (an error when any file was skipped or only partly read).
-    pub fn check_files(&self, files: &[trailhunt_cloudtrail::FileReport]) -> Result<()> {
-        let mut err = std::io::stderr().lock();
-        let mut bad = 0;
-        for f in files {
-            if f.rejected.is_some() || !f.warnings.is_empty() {
-                bad += 1;
-            }
-            if let Some(why) = &f.rejected {
-                writeln!(err, "warning: skipped {}: {why}", f.path)?;
-            }
-            for warn in &f.warnings {
-                writeln!(err, "warning: {}: {warn}", f.path)?;
-            }
-        }
+    pub fn check_files(&self, files: &[FileReport]) -> Result<()> {
+        let bad = print_problems(files, &mut std::io::stderr().lock())?;
         if self.strict && bad > 0 {
             anyhow::bail!(
                 "--strict: {bad} file(s) were skipped or only partly loaded (see the warnings above)"
@@ -168,18 +140,11 @@ impl InputArgs {
         })
     }
 
+    /// Load through the data source (local files, stdin and `s3://` inputs alike).
     fn load_with(&self, options: LoadOptions) -> Result<Dataset> {
-        let found = discover(&input_paths(&self.paths)?)?;
-        let data = crate::progress::load_with_progress(&found, &options)?;
-        print_problems(&data.report, &mut std::io::stderr().lock())?;
-        if self.strict {
-            let bad = data.report.files_skipped + data.report.files_with_warnings;
-            if bad > 0 {
-                anyhow::bail!(
-                    "--strict: {bad} file(s) were skipped or only partly loaded (see the warnings above)"
-                );
-            }
-        }
+        let listing = self.listing(options.from, options.to)?;
+        let data = crate::progress::load_with_progress(&listing, &options)?;
+        self.check_files(&data.report.files)?;
         Ok(data)
     }
 }
@@ -201,9 +166,15 @@ pub struct LoadArgs {
     format: SummaryFormat,
 }
 
-/// Warnings and rejections, one line each, naming the file.
-pub fn print_problems(r: &LoadReport, w: &mut impl Write) -> std::io::Result<()> {
-    for f in r.problems() {
+/// Warnings and rejections, one line each, naming the file; returns how many files had
+/// a problem (were skipped or only partly read).
+pub fn print_problems(files: &[FileReport], w: &mut impl Write) -> std::io::Result<usize> {
+    let mut bad = 0;
+    for f in files {
+        if f.rejected.is_none() && f.warnings.is_empty() {
+            continue;
+        }
+        bad += 1;
         if let Some(why) = &f.rejected {
             writeln!(w, "warning: skipped {}: {why}", f.path)?;
         }
@@ -211,7 +182,7 @@ pub fn print_problems(r: &LoadReport, w: &mut impl Write) -> std::io::Result<()>
             writeln!(w, "warning: {}: {warn}", f.path)?;
         }
     }
-    Ok(())
+    Ok(bad)
 }
 
 pub fn run(args: LoadArgs) -> Result<ExitCode> {

@@ -4,13 +4,14 @@ use std::io::{IsTerminal, Write};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant};
 
-use trailhunt_cloudtrail::{Dataset, Discovered, LoadError, LoadOptions, Progress, load};
+use trailhunt_cloudtrail::{Dataset, LoadError, LoadOptions, Progress};
+use trailhunt_source::{Listing, load};
 
-/// Load `found`, showing files, records, bytes and rate while it runs when standard
+/// Load `listing`, showing files, records, bytes and rate while it runs when standard
 /// error is a terminal; nothing otherwise (logs and pipes stay clean).
-pub fn load_with_progress(found: &Discovered, opts: &LoadOptions) -> Result<Dataset, LoadError> {
+pub fn load_with_progress(listing: &Listing, opts: &LoadOptions) -> Result<Dataset, LoadError> {
     if !std::io::stderr().is_terminal() {
-        return load(found, opts, None);
+        return load(listing, opts, None);
     }
     let progress = Progress::default();
     let done = AtomicBool::new(false);
@@ -34,7 +35,7 @@ pub fn load_with_progress(found: &Discovered, opts: &LoadOptions) -> Result<Data
                 let _ = write!(std::io::stderr().lock(), "\r\x1b[K");
             }
         });
-        let r = load(found, opts, Some(&progress));
+        let r = load(listing, opts, Some(&progress));
         done.store(true, Ordering::Relaxed);
         r
     })

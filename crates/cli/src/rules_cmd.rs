@@ -6,7 +6,7 @@ use std::process::ExitCode;
 
 use anyhow::{Result, bail};
 use clap::{Args, Subcommand};
-use trailhunt_cloudtrail::{LoadOptions, discover, load};
+use trailhunt_cloudtrail::{LoadOptions, discover};
 use trailhunt_engine::Engine;
 use trailhunt_hunt::{EngineRunner, planner_check, planner_check_any, tests_engine};
 use trailhunt_rules::{Rule, RuleProblem, lint, load_rules, run_tests};
@@ -121,7 +121,8 @@ fn lint_cmd(dir: Option<PathBuf>, data: Vec<String>, time: &TimeArgs) -> Result<
             to: range.to,
             ..LoadOptions::default()
         };
-        let loaded = load(&discover(&data)?, &options, None)?;
+        let listing = trailhunt_source::Listing::new(&discover(&data)?, Vec::new());
+        let loaded = trailhunt_source::load(&listing, &options, None)?;
         Some(Engine::new(loaded, 0)?)
     };
     for rule in &rules {

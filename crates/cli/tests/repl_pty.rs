@@ -157,3 +157,47 @@ fn no_path_on_a_terminal_is_an_error() {
         );
     }
 }
+
+/// On a terminal, a load that takes a while draws its progress on standard error
+/// (files of all, records, bytes) as the scan goes, then clears it for the summary.
+#[test]
+fn a_load_shows_its_progress_on_a_terminal() {
+    let home = tempfile::tempdir().unwrap();
+    let data = common::workspace_root().join("examples/data");
+    // The sample's files, counted here: the bar's total.
+    fn count(dir: &Path) -> usize {
+        std::fs::read_dir(dir)
+            .unwrap()
+            .flatten()
+            .map(|e| {
+                let p = e.path();
+                if p.is_dir() {
+                    count(&p)
+                } else {
+                    usize::from(p.to_string_lossy().ends_with(".json.gz"))
+                }
+            })
+            .sum()
+    }
+    let total = count(&data.join("AWSLogs"));
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_trailhunt"));
+    // One thread: slow enough (a second or so) for the bar to show after its 300 ms.
+    cmd.arg("load")
+        .arg(data.join("AWSLogs"))
+        .arg("--threads")
+        .arg("1")
+        .current_dir(home.path())
+        .env("TERM", "xterm")
+        .env("NO_COLOR", "1");
+    let mut p = spawn_command(cmd, Some(20_000)).expect("spawn trailhunt");
+    p.exp_regex(&format!(
+        r"loading \[[# ]{{20}}\] \d+/{total} files  \d+(\.\d+k)? records  \d+\.\d MB"
+    ))
+    .expect("the progress bar");
+    p.exp_string("files loaded").expect("the summary");
+    let status = p.process.wait().expect("exit");
+    assert_eq!(
+        status,
+        rexpect::process::wait::WaitStatus::Exited(p.process.child_pid, 0)
+    );
+}

@@ -182,3 +182,130 @@ fn a_wrong_secret_is_one_clear_error_without_the_secret() {
     assert_eq!(o.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&o.stderr).contains("no-such-bucket"));
 }
+
+/// A load report as JSON, without what differs from run to run (`seconds`, and
+/// `memory_bytes`, which depends on how the decoding threads shared the files) and with
+/// file names relative to `prefix`, in name order (a directory walk and an S3 listing
+/// order `CloudTrail/` and `CloudTrail-Digest/` differently).
+fn report(o: &Output, prefix: &str) -> serde_json::Value {
+    assert_eq!(
+        o.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&o.stderr)
+    );
+    let mut v: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    let m = v.as_object_mut().unwrap();
+    m.remove("seconds");
+    m.remove("memory_bytes");
+    let files = m.get_mut("files").unwrap().as_array_mut().unwrap();
+    for f in files.iter_mut() {
+        let p = f["path"].as_str().unwrap();
+        let rel = p
+            .strip_prefix(prefix)
+            .unwrap_or_else(|| panic!("{p} is not under {prefix}"))
+            .to_string();
+        f["path"] = rel.into();
+    }
+    files.sort_by(|a, b| a["path"].as_str().cmp(&b["path"].as_str()));
+    v
+}
+
+/// The sample's `AWSLogs/` tree as an S3 listing of it reads it: without the
+/// `CloudTrail-Digest/` folders (digests hold no events, and the listing skips them).
+fn local_copy() -> tempfile::TempDir {
+    fn copy(from: &Path, to: &Path) {
+        for e in std::fs::read_dir(from).unwrap() {
+            let e = e.unwrap();
+            if e.file_name() == "CloudTrail-Digest" {
+                continue;
+            }
+            let dest = to.join(e.file_name());
+            if e.file_type().unwrap().is_dir() {
+                std::fs::create_dir_all(&dest).unwrap();
+                copy(&e.path(), &dest);
+            } else {
+                std::fs::copy(e.path(), &dest).unwrap();
+            }
+        }
+    }
+    let dir = tempfile::tempdir().unwrap();
+    copy(
+        &common::workspace_root().join("examples/data/AWSLogs"),
+        dir.path(),
+    );
+    dir
+}
+
+#[test]
+fn load_over_s3_reports_what_the_local_copy_does() {
+    let (_root, s) = server();
+    let copy = local_copy();
+    let sample = copy.path().to_str().unwrap();
+    for range in [
+        &[][..],
+        &[
+            "--from",
+            "2024-03-01T08:00:00Z",
+            "--to",
+            "2024-03-01T09:00:00Z",
+        ],
+    ] {
+        let mut remote = vec!["load", "s3://trail/AWSLogs/", "--format", "json"];
+        remote.extend(range);
+        let mut here = vec!["load", sample, "--format", "json"];
+        here.extend(range);
+        let remote = report(&query(&s, SECRET_KEY, &remote), "s3://trail/AWSLogs/");
+        let here = report(&local(&here), &format!("{sample}/"));
+        if std::env::var_os("S3_TEST_DUMP").is_some() {
+            let dump = |v: &serde_json::Value| serde_json::to_string_pretty(v).unwrap();
+            std::fs::write("/tmp/s3-load-remote.json", dump(&remote)).unwrap();
+            std::fs::write("/tmp/s3-load-local.json", dump(&here)).unwrap();
+        }
+        assert!(remote == here, "{range:?}: the reports differ");
+        // Not two empty reports: the sample's 1153 files of events, its events in the
+        // range.
+        assert_eq!(here["files"].as_array().unwrap().len(), 1153);
+        assert!(here["records"].as_u64().unwrap() > 0);
+        assert_eq!(here["files_skipped"].as_u64(), Some(0));
+    }
+}
+
+#[test]
+fn detect_over_s3_finds_what_it_finds_in_the_local_copy() {
+    let (_root, s) = server();
+    let copy = local_copy();
+    let sample = copy.path().to_str().unwrap();
+    let rules = common::workspace_root().join("rules");
+    let rules = rules.to_str().unwrap();
+    for format in ["table", "json"] {
+        let remote = query(
+            &s,
+            SECRET_KEY,
+            &[
+                "detect",
+                "s3://trail/AWSLogs/",
+                "--rules",
+                rules,
+                "--format",
+                format,
+            ],
+        );
+        let here = local(&["detect", sample, "--rules", rules, "--format", format]);
+        assert_eq!(
+            remote.status.code(),
+            here.status.code(),
+            "{}",
+            String::from_utf8_lossy(&remote.stderr)
+        );
+        // The rows' `@index` names the object, or the file of the local copy.
+        let text =
+            |o: &Output| String::from_utf8_lossy(&o.stdout).replace("s3://trail/AWSLogs", sample);
+        if std::env::var_os("S3_TEST_DUMP").is_some() {
+            std::fs::write(format!("/tmp/s3-detect-remote.{format}"), text(&remote)).unwrap();
+            std::fs::write(format!("/tmp/s3-detect-local.{format}"), text(&here)).unwrap();
+        }
+        assert!(text(&here).contains("Informational GetCallerIdentity") || format == "json");
+        assert!(text(&remote) == text(&here), "{format}: the hits differ");
+    }
+}

@@ -1,9 +1,8 @@
 //! Loading many files in parallel into Arrow batches, with a report of what happened.
 
-use std::io::Read;
 use std::path::PathBuf;
-use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
+use std::sync::atomic::AtomicU64;
 use std::time::{Duration, Instant};
 
 use datafusion::arrow::array::{AsArray, RecordBatch};
@@ -16,7 +15,6 @@ use crate::catalog::{Catalog, LocalCatalog};
 use crate::decode::{Inflated, gunzip_limited, is_gzip};
 use crate::envelope::{Ctx, Rejection, Shape, parse_file};
 use crate::schema::{TIMESTAMP, TypedLayout};
-use crate::source::{Discovered, Source};
 use crate::window::{self, WindowMode, WindowStats};
 
 /// Rows per batch the loader aims for.
@@ -32,10 +30,10 @@ const BATCH_ROWS: usize = 16 * 1024;
 /// 16 GB machine. `--max-file-size` raises or lowers it.
 pub const DEFAULT_MAX_FILE_BYTES: u64 = 4 << 30;
 
-/// How to load.
+/// How to load (`trailhunt_source::load` reads the files).
 #[derive(Debug, Clone, Default)]
 pub struct LoadOptions {
-    /// Worker threads; 0 means one per core.
+    /// Decoding threads (partitions of the scan); 0 means one per core.
     pub threads: usize,
     /// How events are cut into per-entity windows.
     pub window: WindowMode,
@@ -192,6 +190,8 @@ pub enum LoadError {
     Arrow(ArrowError),
     /// Standard input could not be read.
     Stdin(std::io::Error),
+    /// The scan stopped (a decoding thread could not start, or failed).
+    Scan(String),
 }
 
 impl std::fmt::Display for LoadError {
@@ -199,6 +199,7 @@ impl std::fmt::Display for LoadError {
         match self {
             LoadError::Arrow(e) => write!(f, "building record batches failed: {e}"),
             LoadError::Stdin(e) => write!(f, "cannot read standard input: {e}"),
+            LoadError::Scan(e) => write!(f, "reading the files failed: {e}"),
         }
     }
 }
@@ -222,38 +223,7 @@ struct Worker<'c> {
     /// Files holding none of the required text are still read, for windows only (their
     /// records are dropped once windows are cut).
     read_for_windows: bool,
-    /// Sources read for windows only.
-    window_only: Vec<String>,
     cap: u64,
-}
-
-/// Read `src` into `buf`; `Ok(false)` when it holds more than `cap` bytes (then `buf`
-/// holds no more than `cap + 1` of them).
-fn read_source(src: &Source, buf: &mut Vec<u8>, cap: u64) -> std::io::Result<bool> {
-    buf.clear();
-    let limit = cap.saturating_add(1);
-    match src {
-        Source::File(p) => {
-            let f = std::fs::File::open(p)?;
-            if let Ok(m) = f.metadata() {
-                if m.len() > cap {
-                    return Ok(false);
-                }
-                buf.reserve(m.len() as usize);
-            }
-            f.take(limit).read_to_end(buf)?;
-        }
-        Source::Stdin => {
-            std::io::stdin().lock().take(limit).read_to_end(buf)?;
-        }
-        Source::Memory { bytes, .. } => {
-            if bytes.len() as u64 > cap {
-                return Ok(false);
-            }
-            buf.extend_from_slice(bytes)
-        }
-    }
-    Ok(buf.len() as u64 <= cap)
 }
 
 fn empty_report(name: &str) -> FileReport {
@@ -291,27 +261,6 @@ pub fn too_large_report(name: &str, bytes: u64, cap: u64) -> FileReport {
 }
 
 impl Worker<'_> {
-    fn file(&mut self, src: &Source) -> FileReport {
-        let name = src.to_string();
-        let mut report = empty_report(&name);
-        match read_source(src, &mut self.raw, self.cap) {
-            Err(e) => {
-                reject(&mut report, Rejection::Unreadable(e.to_string()));
-                return report;
-            }
-            Ok(false) => {
-                report.bytes = self.raw.len() as u64;
-                let limit = self.cap;
-                let what = "holds".to_string();
-                self.raw = Vec::new();
-                reject(&mut report, Rejection::TooLarge { limit, what });
-                return report;
-            }
-            Ok(true) => {}
-        }
-        self.parse_raw(name, report)
-    }
-
     /// Decode the file in `self.raw` (as read from `name`).
     fn parse_raw(&mut self, name: String, mut report: FileReport) -> FileReport {
         report.bytes = self.raw.len() as u64;
@@ -348,7 +297,6 @@ impl Worker<'_> {
             if !self.read_for_windows {
                 return report;
             }
-            self.window_only.push(name.clone());
         }
         self.b.set_source(&name);
         let before = self.b.total_rows();
@@ -429,6 +377,10 @@ pub struct DecodeOptions {
     /// Records whose typed column fails one of these tests cannot match the query: they
     /// are dropped as they are read, and the rest of each is skipped unread.
     pub keep_if: Vec<KeepIf>,
+    /// Decode a file holding none of the required text all the same (typed columns
+    /// only), for the windows of a load that cuts them over every event; its report then
+    /// has the shape `no-match` and no records, and [`restrict`] drops its rows.
+    pub read_for_windows: bool,
 }
 
 /// A test a record's typed string column must pass for the record to be able to match
@@ -516,8 +468,7 @@ impl<'c> Decoder<'c> {
                 json: Vec::new(),
                 required: required_regexes(&opts.required_text),
                 any: any_regex(&opts.required_any),
-                read_for_windows: false,
-                window_only: Vec::new(),
+                read_for_windows: opts.read_for_windows,
                 cap,
             },
             batch_bytes,
@@ -572,161 +523,6 @@ impl<'c> Decoder<'c> {
     }
 }
 
-/// Load every source in parallel, then cut per-entity windows.
-pub fn load(
-    found: &Discovered,
-    opts: &LoadOptions,
-    progress: Option<&Progress>,
-) -> Result<Dataset, LoadError> {
-    let start = Instant::now();
-    let catalog = Arc::new(Catalog::new());
-    let layout = TypedLayout::register(&catalog);
-    // A window is cut over the entity's whole history in the input (LANGUAGE.md §5),
-    // whatever the query and its time range: when windows are wanted, every event is read
-    // and windows are assigned before anything is left out (`restrict`). Without windows,
-    // what cannot be in the answer is never even parsed.
-    let windows = !opts.skip_windows;
-    // S3 delivery names carry the delivery time, and no event in a file is newer than
-    // it: files delivered before the range starts (an hour of slack for clock skew) need
-    // not be read at all.
-    let (sources, pruned): (Vec<Source>, Vec<Source>) = match opts.from.filter(|_| !windows) {
-        Some(from) => found.sources.iter().cloned().partition(|s| match s {
-            Source::File(p) => delivery_time(p).is_none_or(|t| t + 3_600_000_000_000 >= from),
-            _ => true,
-        }),
-        None => (found.sources.clone(), Vec::new()),
-    };
-    let sources = &sources;
-    let required = required_regexes(&opts.required_text);
-    let threads = match opts.threads {
-        0 => std::thread::available_parallelism().map_or(1, |n| n.get()),
-        n => n,
-    }
-    .min(sources.len().max(1));
-    if let Some(p) = progress {
-        p.total_files.store(sources.len() as u64, Ordering::Relaxed);
-    }
-    let next = AtomicUsize::new(0);
-    let batches: Mutex<Vec<RecordBatch>> = Mutex::new(Vec::new());
-    let reports: Mutex<Vec<(usize, FileReport)>> = Mutex::new(Vec::new());
-    let bad_times = AtomicU64::new(0);
-    let window_only: Mutex<std::collections::HashSet<String>> = Mutex::default();
-    let batch_bytes = match opts.batch_bytes {
-        0 => crate::builder::SEAL_BYTES,
-        n => n,
-    };
-    let outside = AtomicU64::new(0);
-    let failure: Mutex<Option<ArrowError>> = Mutex::new(None);
-    let stdin_error: Mutex<Option<std::io::Error>> = Mutex::new(None);
-
-    std::thread::scope(|s| {
-        for _ in 0..threads {
-            s.spawn(|| {
-                let mut w = Worker {
-                    required: required.clone(),
-                    any: None,
-                    cat: LocalCatalog::new(&catalog),
-                    b: {
-                        let mut b = Builder::new(layout.clone());
-                        if !windows {
-                            b.set_range(opts.from, opts.to);
-                        }
-                        b.set_skip_nested(opts.skip_nested);
-                        b.set_seal_bytes(batch_bytes);
-                        b
-                    },
-                    raw: Vec::new(),
-                    json: Vec::new(),
-                    read_for_windows: windows,
-                    window_only: Vec::new(),
-                    cap: opts.file_cap(),
-                };
-                let keep = |r: Result<Vec<RecordBatch>, ArrowError>| match r {
-                    Ok(b) => batches.lock().unwrap_or_else(|p| p.into_inner()).extend(b),
-                    Err(e) => *failure.lock().unwrap_or_else(|p| p.into_inner()) = Some(e),
-                };
-                let flush = |w: &mut Worker<'_>| {
-                    keep(w.b.take_sealed());
-                    keep(w.b.finish().map(|b| b.into_iter().collect()));
-                };
-                loop {
-                    let i = next.fetch_add(1, Ordering::Relaxed);
-                    let Some(src) = sources.get(i) else { break };
-                    let report = w.file(src);
-                    if *src == Source::Stdin
-                        && report.rejected_kind.as_deref() == Some("unreadable")
-                    {
-                        *stdin_error.lock().unwrap_or_else(|p| p.into_inner()) = Some(
-                            std::io::Error::other(report.rejected.clone().unwrap_or_default()),
-                        );
-                    }
-                    if let Some(p) = progress {
-                        p.files.fetch_add(1, Ordering::Relaxed);
-                        p.records.fetch_add(report.records, Ordering::Relaxed);
-                        p.bytes.fetch_add(report.bytes, Ordering::Relaxed);
-                    }
-                    reports
-                        .lock()
-                        .unwrap_or_else(|p| p.into_inner())
-                        .push((i, report));
-                    keep(w.b.take_sealed());
-                    if w.b.rows() >= BATCH_ROWS || w.b.bytes() >= batch_bytes {
-                        flush(&mut w);
-                    }
-                }
-                flush(&mut w);
-                bad_times.fetch_add(w.b.bad_times, Ordering::Relaxed);
-                outside.fetch_add(w.b.outside_range, Ordering::Relaxed);
-                w.cat.flush();
-                window_only
-                    .lock()
-                    .unwrap_or_else(|p| p.into_inner())
-                    .extend(w.window_only.drain(..));
-            });
-        }
-    });
-    if let Some(e) = failure.into_inner().unwrap_or_else(|p| p.into_inner()) {
-        return Err(e.into());
-    }
-    if let Some(e) = stdin_error.into_inner().unwrap_or_else(|p| p.into_inner()) {
-        return Err(LoadError::Stdin(e));
-    }
-    let mut reports = reports.into_inner().unwrap_or_else(|p| p.into_inner());
-    reports.sort_by_key(|(i, _)| *i);
-    let files: Vec<FileReport> = reports.into_iter().map(|(_, r)| r).collect();
-    let batches = split(batches.into_inner().unwrap_or_else(|p| p.into_inner()));
-    let (batches, wstats) = if opts.skip_windows {
-        window::without_windows(batches)?
-    } else {
-        window::assign(batches, opts.window)?
-    };
-    let window_only = window_only.into_inner().unwrap_or_else(|p| p.into_inner());
-    let batches = if windows {
-        let (kept, dropped) = restrict(batches, opts.from, opts.to, &window_only)?;
-        outside.fetch_add(dropped, Ordering::Relaxed);
-        kept
-    } else {
-        batches
-    };
-    let mut report = summarize(
-        files,
-        &batches,
-        found,
-        opts,
-        wstats,
-        bad_times.into_inner(),
-        start.elapsed(),
-    );
-    report.files_outside_range = pruned.len() as u64;
-    report.records_outside_range = outside.into_inner();
-    Ok(Dataset {
-        batches,
-        catalog,
-        layout,
-        report,
-    })
-}
-
 /// The delivery time in a CloudTrail S3 object name
 /// (`…_CloudTrail_us-east-1_20240301T1205Z_AbCd….json.gz`), in UTC nanoseconds.
 pub fn delivery_time(path: &std::path::Path) -> Option<i64> {
@@ -746,6 +542,77 @@ pub fn delivery_time(path: &std::path::Path) -> Option<i64> {
         &stamp[11..13]
     );
     crate::time::parse_event_time(&iso)
+}
+
+/// What a scan of every input file gave: what [`assemble`] makes a [`Dataset`] of.
+#[derive(Debug)]
+pub struct Scanned {
+    /// The decoded batches, in [`crate::schema::load_schema`], in any order.
+    pub batches: Vec<RecordBatch>,
+    /// The report of every file read, in input order.
+    pub files: Vec<FileReport>,
+    /// Files plainly not logs that directory walks passed over.
+    pub ignored: Vec<PathBuf>,
+    /// Paths seen in the data.
+    pub catalog: Arc<Catalog>,
+    /// Where typed columns sit in the catalog.
+    pub layout: TypedLayout,
+    /// Records without a readable time.
+    pub records_without_time: u64,
+    /// Records the decoders dropped for falling outside the time range.
+    pub records_outside_range: u64,
+    /// Files not read because their delivery name puts them before the time range.
+    pub files_outside_range: u64,
+    /// When the load began (for [`LoadReport::seconds`]).
+    pub started: Instant,
+}
+
+/// Make a [`Dataset`] of what a scan decoded: batches near 16 Ki rows, per-entity
+/// windows cut over every event read (unless `opts.skip_windows`), then only the events
+/// in `opts`' time range kept and none of the files read for windows only (those whose
+/// report has the shape `no-match`), and the [`LoadReport`] summed up.
+///
+/// A scan for windows reads every file without a time range and with
+/// [`DecodeOptions::read_for_windows`]; one without windows may prune and filter by
+/// time as it decodes.
+pub fn assemble(s: Scanned, opts: &LoadOptions) -> Result<Dataset, ArrowError> {
+    let batches = split(s.batches);
+    let (batches, wstats) = if opts.skip_windows {
+        window::without_windows(batches)?
+    } else {
+        window::assign(batches, opts.window)?
+    };
+    let mut outside = s.records_outside_range;
+    let batches = if opts.skip_windows {
+        batches
+    } else {
+        let window_only: std::collections::HashSet<String> = s
+            .files
+            .iter()
+            .filter(|f| f.shape.as_deref() == Some("no-match"))
+            .map(|f| f.path.clone())
+            .collect();
+        let (kept, dropped) = restrict(batches, opts.from, opts.to, &window_only)?;
+        outside += dropped;
+        kept
+    };
+    let mut report = summarize(
+        s.files,
+        &batches,
+        &s.ignored,
+        opts,
+        wstats,
+        s.records_without_time,
+        s.started.elapsed(),
+    );
+    report.files_outside_range = s.files_outside_range;
+    report.records_outside_range = outside;
+    Ok(Dataset {
+        batches,
+        catalog: s.catalog,
+        layout: s.layout,
+        report,
+    })
 }
 
 /// After windows are cut over everything: keep only the events in `[from, to)` (events
@@ -827,7 +694,7 @@ fn split(batches: Vec<RecordBatch>) -> Vec<RecordBatch> {
 fn summarize(
     files: Vec<FileReport>,
     batches: &[RecordBatch],
-    found: &Discovered,
+    ignored: &[PathBuf],
     opts: &LoadOptions,
     w: WindowStats,
     records_without_time: u64,
@@ -867,8 +734,7 @@ fn summarize(
         windows: w.windows,
         window_mode: opts.window,
         seconds: elapsed.as_secs_f64(),
-        ignored: found
-            .ignored
+        ignored: ignored
             .iter()
             .map(|p: &PathBuf| p.display().to_string())
             .collect(),

@@ -1,7 +1,8 @@
 //! Times repeated small queries (the cost detection pays per scheduled run).
 use std::time::Instant;
-use trailhunt_cloudtrail::{LoadOptions, discover, load};
+use trailhunt_cloudtrail::{LoadOptions, discover};
 use trailhunt_engine::{Engine, TimeRange};
+use trailhunt_source::{Listing, load};
 
 fn main() {
     let dir = std::env::args()
@@ -10,7 +11,12 @@ fn main() {
     let q = std::env::args().nth(2).unwrap_or_else(|| {
         "eventName=ConsoleLogin | stats count() as n by sourceIPAddress | where n > 10".into()
     });
-    let data = load(&discover(&[dir]).unwrap(), &LoadOptions::default(), None).unwrap();
+    let data = load(
+        &Listing::local(&discover(&[dir]).unwrap()),
+        &LoadOptions::default(),
+        None,
+    )
+    .unwrap();
     let engine = Engine::new(data, 0).unwrap();
     let parsed = trailhunt_lang::parse_query(&q).unwrap();
     let t = Instant::now();

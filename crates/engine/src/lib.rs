@@ -5,14 +5,15 @@
 //! step per stage ([`plan::Planner`]), executed, and printed ([`output`]).
 //!
 //! ```
-//! use trailhunt_cloudtrail::{discover, load, LoadOptions};
+//! use trailhunt_cloudtrail::{discover, LoadOptions};
+//! use trailhunt_source::{Listing, load};
 //! use trailhunt_engine::{Engine, TimeRange};
 //! let dir = std::env::temp_dir().join("trailhunt-engine-doc");
 //! std::fs::create_dir_all(&dir).unwrap();
 //! std::fs::write(dir.join("x.json"), r#"{"Records":[
 //!   {"eventTime":"2024-03-01T00:00:00Z","eventName":"GetObject","eventSource":"s3.amazonaws.com",
 //!    "requestParameters":{"bucketName":"reports"}}]}"#).unwrap();
-//! let data = load(&discover(&[dir.to_str().unwrap()]).unwrap(), &LoadOptions::default(), None).unwrap();
+//! let data = load(&Listing::local(&discover(&[dir.to_str().unwrap()]).unwrap()), &LoadOptions::default(), None).unwrap();
 //! let engine = Engine::new(data, 1).unwrap();
 //! let out = engine.run("requestParameters.bucketName: reports | count", TimeRange::default()).unwrap();
 //! assert_eq!(out.rows(), 1);
@@ -721,7 +722,8 @@ fn stream_report(listing: &Listing, files: &[FileReport], window: WindowMode) ->
 #[cfg(test)]
 mod tests {
     use super::*;
-    use trailhunt_cloudtrail::{Discovered, LoadOptions, discover, load};
+    use trailhunt_cloudtrail::{Discovered, LoadOptions, discover};
+    use trailhunt_source::{Listing, load};
 
     fn engine() -> (tempfile::TempDir, Engine) {
         let dir = tempfile::tempdir().unwrap();
@@ -735,7 +737,7 @@ mod tests {
         )
         .unwrap();
         let found = discover(&[dir.path().to_str().unwrap()]).unwrap();
-        let data = load(&found, &LoadOptions::default(), None).unwrap();
+        let data = load(&Listing::local(&found), &LoadOptions::default(), None).unwrap();
         (dir, Engine::new(data, 1).unwrap())
     }
 
@@ -784,7 +786,11 @@ mod tests {
 
     fn memory_engine() -> Engine {
         let found = Discovered::memory("x.json", RECORDS.as_bytes());
-        Engine::new(load(&found, &LoadOptions::default(), None).unwrap(), 2).unwrap()
+        Engine::new(
+            load(&Listing::local(&found), &LoadOptions::default(), None).unwrap(),
+            2,
+        )
+        .unwrap()
     }
 
     /// Every entry point that waits on the engine's runtime, from `async` code: each must

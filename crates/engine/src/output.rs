@@ -412,7 +412,8 @@ pub fn write_results(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use trailhunt_cloudtrail::{LoadOptions, discover, load};
+    use trailhunt_cloudtrail::{LoadOptions, discover};
+    use trailhunt_source::{Listing, load};
 
     /// The flat formats show a multi-valued path as grammar/README.md says: one value as
     /// itself (no JSON quotes), several as a JSON array, none as an empty cell.
@@ -420,7 +421,7 @@ mod tests {
     fn multi_valued_cells_in_csv() {
         let path = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/fixtures/events.ndjson");
         let found = discover(&[path]).unwrap();
-        let data = load(&found, &LoadOptions::default(), None).unwrap();
+        let data = load(&Listing::local(&found), &LoadOptions::default(), None).unwrap();
         let engine = crate::Engine::new(data, 1).unwrap();
         let q = "eventID = (e01 e02 e03) | table eventID, resources.ARN";
         let out = engine.run(q, crate::TimeRange::default()).unwrap();

@@ -15,9 +15,10 @@ use datafusion::logical_expr::LogicalPlanBuilder;
 use datafusion::physical_plan::{ExecutionPlan, collect};
 use datafusion::prelude::{DataFrame, SessionConfig, SessionContext};
 use trailhunt_cloudtrail::schema::{self, SOURCE, WINDOW_ID, WINDOW_INDEX};
-use trailhunt_cloudtrail::{LoadOptions, WindowMode, discover, load};
+use trailhunt_cloudtrail::{LoadOptions, WindowMode, discover};
 use trailhunt_engine::order::{self, ORDER};
 use trailhunt_engine::windows::add_windows;
+use trailhunt_source::{Listing, load};
 
 const MINUTE: i64 = 60_000_000_000;
 
@@ -67,7 +68,7 @@ fn load_windows(path: &Path, mode: WindowMode, batch_bytes: usize) -> Vec<Record
         batch_bytes,
         ..LoadOptions::default()
     };
-    load(&found, &opts, None).unwrap().batches
+    load(&Listing::local(&found), &opts, None).unwrap().batches
 }
 
 fn runtime() -> tokio::runtime::Runtime {
@@ -317,7 +318,7 @@ fn windows_by_hand() {
             window: mode,
             ..LoadOptions::default()
         };
-        let loaded = load(&found, &opts, None).unwrap().batches;
+        let loaded = load(&Listing::local(&found), &opts, None).unwrap().batches;
         let numbered = order::number_events(loaded).unwrap();
         let table = MemTable::try_new(order::table_schema(), vec![numbered]).unwrap();
         let scan = LogicalPlanBuilder::scan("events", provider_as_source(Arc::new(table)), None)
@@ -591,7 +592,7 @@ fn measure() {
         ..LoadOptions::default()
     };
     let t = Instant::now();
-    let loaded = load(&found, &opts, None).unwrap().batches;
+    let loaded = load(&Listing::local(&found), &opts, None).unwrap().batches;
     let rows: usize = loaded.iter().map(RecordBatch::num_rows).sum();
     let bytes: usize = loaded.iter().map(RecordBatch::get_array_memory_size).sum();
     eprintln!(

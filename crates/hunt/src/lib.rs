@@ -11,13 +11,14 @@
 //! the engine, and [`planner_check`] is the engine hook for `trailhunt_rules::lint`.
 //!
 //! ```
-//! use trailhunt_cloudtrail::{Discovered, LoadOptions, load};
+//! use trailhunt_cloudtrail::{Discovered, LoadOptions};
+//! use trailhunt_source::{Listing, load};
 //! use trailhunt_engine::Engine;
 //! use trailhunt_hunt::{DetectOptions, Detector, hunt};
 //! use trailhunt_rules::parse_rule;
 //!
 //! let ndjson = r#"{"eventTime":"2024-03-01T00:58:00Z","eventSource":"cloudtrail.amazonaws.com","eventName":"StopLogging","userIdentity":{"type":"IAMUser","arn":"arn:aws:iam::111122223333:user/mallory"}}"#;
-//! let data = load(&Discovered::memory("doc", ndjson.as_bytes()), &LoadOptions::default(), None).unwrap();
+//! let data = load(&Listing::local(&Discovered::memory("doc", ndjson.as_bytes())), &LoadOptions::default(), None).unwrap();
 //! let engine = Engine::new(data, 1).unwrap();
 //! let rule = parse_rule(
 //!     "name: trail stopped\nseverity: High\nquery_text: eventName=StopLogging\ntime_range_s: 3600\nrun_frequency_s: 300\ntags: [tactics.ta0005.defense_evasion]\n",

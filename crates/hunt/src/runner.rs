@@ -1,8 +1,9 @@
 //! The engine side of `trailhunt-rules`: running embedded tests and planning queries.
 
-use trailhunt_cloudtrail::{Discovered, LoadOptions, load};
+use trailhunt_cloudtrail::{Discovered, LoadOptions};
 use trailhunt_engine::{Engine, TimeRange};
 use trailhunt_rules::QueryRunner;
+use trailhunt_source::{Listing, load};
 
 /// Runs the tests embedded in rules on the engine ([`trailhunt_rules::run_tests`]).
 ///
@@ -40,8 +41,8 @@ impl EngineRunner {
             threads: self.threads.max(1),
             ..LoadOptions::default()
         };
-        let data =
-            load(&source, &options, None).map_err(|e| format!("cannot load the test data: {e}"))?;
+        let data = load(&Listing::local(&source), &options, None)
+            .map_err(|e| format!("cannot load the test data: {e}"))?;
         if let Some(f) = data.report.problems().next() {
             let why = f
                 .rejected
@@ -116,7 +117,7 @@ pub fn tests_engine(rule: &trailhunt_rules::Rule) -> Option<Engine> {
         return None;
     }
     let source = Discovered::memory("dataset_inline", ndjson.into_bytes());
-    let data = load(&source, &LoadOptions::default(), None).ok()?;
+    let data = load(&Listing::local(&source), &LoadOptions::default(), None).ok()?;
     Engine::new(data, 1).ok()
 }
 

@@ -6,10 +6,11 @@ use std::path::{Path, PathBuf};
 use std::sync::OnceLock;
 use std::time::Instant;
 
-use trailhunt_cloudtrail::{LoadOptions, discover, load};
+use trailhunt_cloudtrail::{LoadOptions, discover};
 use trailhunt_engine::Engine;
 use trailhunt_hunt::{DetectOptions, Detector, Hit, hunt};
 use trailhunt_rules::{Rule, load_rules};
+use trailhunt_source::{Listing, load};
 
 fn repo(p: &str) -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("../..").join(p)
@@ -33,7 +34,11 @@ fn detect_with(path: &Path, rules: &[Rule]) -> Vec<Hit> {
     let start = Instant::now();
     let paths = [path.display().to_string()];
     let found = discover(&paths).unwrap();
-    let engine = Engine::new(load(&found, &LoadOptions::default(), None).unwrap(), 0).unwrap();
+    let engine = Engine::new(
+        load(&Listing::local(&found), &LoadOptions::default(), None).unwrap(),
+        0,
+    )
+    .unwrap();
     let detector = Detector::new(&engine, DetectOptions::default()).unwrap();
     let (hits, errors) = detector.evaluate_all(rules);
     assert!(errors.is_empty(), "{errors:#?}");

@@ -11,17 +11,22 @@
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
-use trailhunt_cloudtrail::{Discovered, LoadOptions, discover, load};
+use trailhunt_cloudtrail::{Discovered, LoadOptions, discover};
 use trailhunt_engine::Engine;
 use trailhunt_hunt::{DetectOptions, Detector, RuleRun, Schedule};
 use trailhunt_rules::{Rule, load_rules, parse_rule};
+use trailhunt_source::{Listing, load};
 
 fn repo(p: &str) -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("../..").join(p)
 }
 
 fn engine_of(found: &Discovered) -> Engine {
-    Engine::new(load(found, &LoadOptions::default(), None).unwrap(), 0).unwrap()
+    Engine::new(
+        load(&Listing::local(found), &LoadOptions::default(), None).unwrap(),
+        0,
+    )
+    .unwrap()
 }
 
 fn engine_at(path: &Path) -> Engine {

@@ -31,7 +31,9 @@ use trailhunt_cloudtrail::{
 use crate::listing::{FileRef, Location};
 use crate::order;
 
-/// What a scan found out about its files, shared with whoever started it.
+/// What a scan found out about its files, shared with whoever started it. The counters
+/// add up over every scan that shares the log (a table scanned twice counts its files
+/// twice).
 #[derive(Debug, Default)]
 pub struct ScanLog {
     /// The reports of files with a problem (rejected, or read with warnings), in no
@@ -45,6 +47,47 @@ pub struct ScanLog {
     pub records_outside_range: std::sync::atomic::AtomicU64,
     /// Files every partition finished (a scan that stopped early finished fewer).
     pub finished_partitions: std::sync::atomic::AtomicUsize,
+    /// Keep every file's report in [`ScanLog::files`], not only those with a problem
+    /// (a load that reports on every file sets it).
+    pub keep_all_reports: bool,
+    /// Files that yielded records (or were valid and empty).
+    pub files_loaded: std::sync::atomic::AtomicU64,
+    /// Files rejected.
+    pub files_skipped: std::sync::atomic::AtomicU64,
+    /// Digest files and control messages (no events, no error).
+    pub files_without_events: std::sync::atomic::AtomicU64,
+    /// Files read with warnings.
+    pub files_with_warnings: std::sync::atomic::AtomicU64,
+    /// Records decoded (before a load's windows restrict them to its time range).
+    pub records: std::sync::atomic::AtomicU64,
+    /// Bytes read (compressed where the file is).
+    pub bytes: std::sync::atomic::AtomicU64,
+    /// Bytes of JSON after decompression.
+    pub json_bytes: std::sync::atomic::AtomicU64,
+}
+
+impl ScanLog {
+    /// Count `report` in, and keep it when it has a problem (or every report is kept).
+    fn record(&self, report: FileReport) {
+        use std::sync::atomic::Ordering::Relaxed;
+        self.files_read.fetch_add(1, Relaxed);
+        let count = |c: &std::sync::atomic::AtomicU64, yes: bool| {
+            c.fetch_add(u64::from(yes), Relaxed);
+        };
+        count(&self.files_loaded, report.loaded());
+        count(&self.files_skipped, report.rejected.is_some());
+        count(&self.files_without_events, report.holds_no_events());
+        count(&self.files_with_warnings, !report.warnings.is_empty());
+        self.records.fetch_add(report.records, Relaxed);
+        self.bytes.fetch_add(report.bytes, Relaxed);
+        self.json_bytes.fetch_add(report.json_bytes, Relaxed);
+        if self.keep_all_reports || report.rejected.is_some() || !report.warnings.is_empty() {
+            self.files
+                .lock()
+                .unwrap_or_else(|p| p.into_inner())
+                .push(report);
+        }
+    }
 }
 
 /// The scan of CloudTrail files.
@@ -301,11 +344,10 @@ impl Job {
                 }
                 f.take(limit).read_to_end(&mut buf).map(|_| None)
             }),
-            Source::Stdin => std::io::stdin()
-                .lock()
-                .take(limit)
-                .read_to_end(&mut buf)
-                .map(|_| None),
+            Source::Stdin => crate::listing::stdin_bytes(cap).map(|b| {
+                buf.extend_from_slice(&b);
+                None
+            }),
             Source::Memory { bytes, .. } => {
                 buf.extend_from_slice(bytes);
                 Ok(None)
@@ -399,16 +441,7 @@ impl Job {
             if report.shape.as_deref() == Some("no-match") {
                 self.counters.skipped.add(1);
             }
-            self.log
-                .files_read
-                .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-            if report.rejected.is_some() || !report.warnings.is_empty() {
-                self.log
-                    .files
-                    .lock()
-                    .unwrap_or_else(|p| p.into_inner())
-                    .push(report);
-            }
+            self.log.record(report);
             let last = next >= self.group.len() && ahead.is_empty();
             match decoder.take_batches(last) {
                 Ok(batches) => {

@@ -4,16 +4,19 @@
 //! - [`listing`]: every input file with its size, name rank and delivery time;
 //! - [`table::CloudTrailTable`]: the `TableProvider` (time pruning, projection, limit);
 //! - [`exec::CloudTrailExec`]: the partitioned, streaming scan;
+//! - [`load()`]: the same scan, collected into a `Dataset` in memory (REPL, detect, hunt);
 //! - [`order`]: the event-order key a stream can sort by;
 //! - [`s3`]: S3 configuration from the AWS environment, listing and reading.
 #![deny(missing_docs)]
 
 pub mod exec;
 pub mod listing;
+pub mod load;
 pub mod order;
 pub mod s3;
 pub mod table;
 
 pub use exec::{CloudTrailExec, ScanLog};
 pub use listing::{FileRef, Listing, Location};
+pub use load::load;
 pub use table::{CloudTrailTable, ScanOptions, table_schema};

@@ -41,11 +41,19 @@ pub struct FileRef {
     pub size: u64,
     /// Its rank among all input names (the event order breaks ties by source name).
     pub rank: u32,
+    /// Its place in the inputs as given (the order discovery found local files in, then
+    /// objects as listed): the order a load reports files in.
+    pub input: u32,
     /// The S3 delivery time in its name, if it has one (UTC nanoseconds).
     pub delivered: Option<i64>,
 }
 
 /// Every input file, in name order, and what directory walks passed over.
+///
+/// Standard input (a [`Source::Stdin`] file) is read once, by the first scan that reads
+/// it, and kept as it came (compressed or not): every later scan of any listing in the
+/// process reads those bytes again, so a query may read its input twice and a loader
+/// after it sees the same events ([`stdin_bytes`]).
 #[derive(Debug, Clone, Default)]
 pub struct Listing {
     /// The files, sorted by [`FileRef::display`], ranks numbered in that order.
@@ -79,11 +87,15 @@ impl Listing {
                     size: size_of(s),
                     location: Location::Local(s.clone()),
                     rank: 0,
+                    input: 0,
                     delivered,
                 }
             })
             .collect();
         files.extend(objects);
+        for (i, f) in files.iter_mut().enumerate() {
+            f.input = i as u32;
+        }
         files.sort_by(|a, b| a.display.cmp(&b.display));
         files.dedup_by(|a, b| a.display == b.display);
         for (i, f) in files.iter_mut().enumerate() {
@@ -95,10 +107,37 @@ impl Listing {
         }
     }
 
+    /// The listing of local inputs only (files, stdin, memory buffers).
+    pub fn local(found: &Discovered) -> Listing {
+        Listing::new(found, Vec::new())
+    }
+
     /// Bytes of all files.
     pub fn bytes(&self) -> u64 {
         self.files.iter().map(|f| f.size).sum()
     }
+}
+
+/// What standard input held, read to its end (or to `cap + 1` bytes, when it holds more
+/// than `cap`) the first time this is called, and served from memory afterwards: stdin
+/// can be read only once, and a query may scan its input more than once. The first
+/// call's `cap` is the one that counts (a process reads with one `--max-file-size`); a
+/// failed read is the error of every call.
+pub fn stdin_bytes(cap: u64) -> std::io::Result<Arc<[u8]>> {
+    use std::io::Read;
+    static STDIN: std::sync::OnceLock<Result<Arc<[u8]>, String>> = std::sync::OnceLock::new();
+    STDIN
+        .get_or_init(|| {
+            let mut bytes = Vec::new();
+            std::io::stdin()
+                .lock()
+                .take(cap.saturating_add(1))
+                .read_to_end(&mut bytes)
+                .map(|_| Arc::from(bytes))
+                .map_err(|e| e.to_string())
+        })
+        .clone()
+        .map_err(std::io::Error::other)
 }
 
 /// The objects an S3 listing found, as files of a listing.
@@ -110,6 +149,7 @@ pub fn objects(store: &Arc<dyn ObjectStore>, found: Vec<crate::s3::S3Object>) ->
             display: o.display,
             size: o.size,
             rank: 0,
+            input: 0,
             location: Location::Object {
                 store: store.clone(),
                 path: o.key,

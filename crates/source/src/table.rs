@@ -206,6 +206,7 @@ impl TableProvider for CloudTrailTable {
             max_file_bytes: self.options.max_file_bytes,
             batch_bytes: 0,
             batch_rows: state.config().batch_size(),
+            read_for_windows: false,
         };
         Ok(Arc::new(CloudTrailExec::new(
             self.files.clone(),

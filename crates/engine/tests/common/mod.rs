@@ -6,9 +6,10 @@ use std::io::Read;
 use std::path::{Path, PathBuf};
 
 use serde_json::Value;
-use trailhunt_cloudtrail::{LoadOptions, discover, load};
+use trailhunt_cloudtrail::{LoadOptions, discover};
 use trailhunt_engine::output::RowWriter;
 use trailhunt_engine::{Engine, TimeRange};
+use trailhunt_source::{Listing, load};
 
 pub fn repo() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("../..")
@@ -21,7 +22,7 @@ pub fn shared() -> Option<PathBuf> {
 
 pub fn engine(path: &Path) -> Engine {
     let found = discover(&[path.to_str().unwrap()]).unwrap();
-    let data = load(&found, &LoadOptions::default(), None).unwrap();
+    let data = load(&Listing::local(&found), &LoadOptions::default(), None).unwrap();
     Engine::new(data, 2).unwrap()
 }
 
@@ -145,14 +146,14 @@ pub fn window_ids(records: &[Value]) -> std::collections::HashMap<String, String
 /// Load `path` for an engine with `threads` worker threads.
 pub fn engine_with_threads(path: &Path, threads: usize) -> Engine {
     let found = discover(&[path.to_str().unwrap()]).unwrap();
-    let data = load(&found, &LoadOptions::default(), None).unwrap();
+    let data = load(&Listing::local(&found), &LoadOptions::default(), None).unwrap();
     Engine::new(data, threads).unwrap()
 }
 
 /// Load `path` with `opts` (worker threads aside) for an engine with `threads` threads.
 pub fn engine_with_options(path: &Path, threads: usize, opts: &LoadOptions) -> Engine {
     let found = discover(&[path.to_str().unwrap()]).unwrap();
-    let data = load(&found, opts, None).unwrap();
+    let data = load(&Listing::local(&found), opts, None).unwrap();
     Engine::new(data, threads).unwrap()
 }
 

@@ -3,7 +3,8 @@
 //! entity's whole history, so then everything is read, windowed, and only then restricted.
 
 use trailhunt_cloudtrail::time::parse_event_time;
-use trailhunt_cloudtrail::{LoadOptions, delivery_time, discover, load};
+use trailhunt_cloudtrail::{LoadOptions, delivery_time, discover};
+use trailhunt_source::{Listing, load};
 
 fn rec(id: &str, time: &str) -> String {
     format!(
@@ -47,14 +48,14 @@ fn files_before_the_range_are_skipped_and_records_outside_are_dropped() {
         skip_windows: true,
         ..LoadOptions::default()
     };
-    let data = load(&found, &opts, None).unwrap();
+    let data = load(&Listing::local(&found), &opts, None).unwrap();
     let r = &data.report;
     assert_eq!(r.records, 1, "only c is inside");
     assert_eq!(r.files_outside_range, 1, "the 08:05 file is never read");
     assert_eq!(r.records_outside_range, 2, "b and d are read and dropped");
     assert_eq!(r.files.len(), 1);
     // Without a range, everything loads.
-    let all = load(&found, &LoadOptions::default(), None).unwrap();
+    let all = load(&Listing::local(&found), &LoadOptions::default(), None).unwrap();
     assert_eq!(all.report.records, 4);
 }
 
@@ -125,7 +126,7 @@ fn windows_are_cut_over_everything_before_the_range_and_text_restrict() {
     };
     let all = windows(
         &load(
-            &found,
+            &Listing::local(&found),
             &LoadOptions {
                 window,
                 ..LoadOptions::default()
@@ -165,7 +166,7 @@ fn windows_are_cut_over_everything_before_the_range_and_text_restrict() {
     ];
     for (opts, ids) in cases.into_iter().zip(expected_ids) {
         let data = load(
-            &found,
+            &Listing::local(&found),
             &LoadOptions {
                 window,
                 ..opts.clone()

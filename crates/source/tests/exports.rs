@@ -13,7 +13,8 @@ use datafusion::arrow::array::{Array, AsArray, RecordBatch};
 use datafusion::arrow::datatypes::{TimestampNanosecondType, UInt8Type, UInt32Type};
 use serde_json::Value;
 use trailhunt_cloudtrail::time::{format_rfc3339, parse_event_time};
-use trailhunt_cloudtrail::{Dataset, LoadOptions, WindowMode, discover, load, schema};
+use trailhunt_cloudtrail::{Dataset, LoadOptions, WindowMode, discover, schema};
+use trailhunt_source::{Listing, load};
 
 /// An Athena / CloudTrail Lake export: every key CloudTrail defines in lowercase, the
 /// service's own keys below `requestparameters` as the service wrote them.
@@ -491,7 +492,7 @@ fn a_time_range_keeps_records_timed_by_a_fallback() {
     let found = discover(&inputs).unwrap();
     for skip_windows in [false, true] {
         let data = load(
-            &found,
+            &Listing::local(&found),
             &LoadOptions {
                 threads: 1,
                 from: Some(iso("2024-03-01T12:00:30Z")),

@@ -8,7 +8,8 @@ use std::path::Path;
 use common::load_paths;
 use flate2::Compression;
 use flate2::write::GzEncoder;
-use trailhunt_cloudtrail::{FileReport, LoadOptions, WindowMode, discover, load, schema};
+use trailhunt_cloudtrail::{FileReport, LoadOptions, WindowMode, discover, schema};
+use trailhunt_source::{Listing, load};
 
 fn rec(i: usize) -> String {
     format!(
@@ -193,7 +194,7 @@ fn nested_values_are_flattened_with_their_paths() {
 
 fn load_with(paths: &[&Path], opts: LoadOptions) -> trailhunt_cloudtrail::Dataset {
     let inputs: Vec<String> = paths.iter().map(|p| p.display().to_string()).collect();
-    load(&discover(&inputs).unwrap(), &opts, None).unwrap()
+    load(&Listing::local(&discover(&inputs).unwrap()), &opts, None).unwrap()
 }
 
 /// One record, then `pad` bytes of whitespace inside the `Records` array: valid JSON that

@@ -4,7 +4,8 @@
 use std::path::{Path, PathBuf};
 
 use datafusion::arrow::array::{Array, AsArray, RecordBatch};
-use trailhunt_cloudtrail::{Dataset, LoadOptions, WindowMode, discover, load};
+use trailhunt_cloudtrail::{Dataset, LoadOptions, WindowMode, discover};
+use trailhunt_source::{Listing, load};
 
 /// `../shared` beside the checkout, when it is there (CI has it).
 pub fn shared() -> Option<PathBuf> {
@@ -16,7 +17,7 @@ pub fn load_paths(paths: &[&Path], window: WindowMode) -> Dataset {
     let inputs: Vec<String> = paths.iter().map(|p| p.display().to_string()).collect();
     let found = discover(&inputs).expect("inputs exist");
     load(
-        &found,
+        &Listing::local(&found),
         &LoadOptions {
             threads: 2,
             window,
