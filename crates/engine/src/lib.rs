@@ -31,6 +31,7 @@ pub mod pushdown;
 pub mod resolve;
 pub mod table;
 pub mod udf;
+pub mod values;
 pub mod windows;
 mod winfill;
 

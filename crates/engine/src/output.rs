@@ -5,23 +5,18 @@
 //! their columns. Timestamps are RFC 3339; nested values are JSON.
 
 use std::io::{self, Write};
-use std::sync::Arc;
 
-use datafusion::arrow::array::{Array, ArrayRef, AsArray, RecordBatch, StringArray};
-use datafusion::arrow::compute::cast;
-use datafusion::arrow::datatypes::{
-    DataType, Field, Int32Type, SchemaRef, TimestampNanosecondType,
-};
-use datafusion::common::Result;
-use datafusion::scalar::ScalarValue;
-use serde_json::Value;
+use datafusion::arrow::array::{Array, RecordBatch};
+use datafusion::arrow::datatypes::SchemaRef;
 use trailhunt_cloudtrail::Catalog;
 use trailhunt_cloudtrail::catalog::Segment;
 use trailhunt_cloudtrail::schema::{self, KV, TYPED};
-use trailhunt_cloudtrail::time::format_rfc3339;
 
 use crate::jsontree::{Node, leaf};
-use crate::udf::{JSON_META, Kv};
+pub use crate::table::EVENT_TABLE_COLUMNS;
+pub use crate::table::flat_columns;
+use crate::values::{Kv, is_json_field, value_at};
+pub use crate::values::{as_text, cell_text, push_number, timestamps_as_text};
 
 /// Output formats.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -36,153 +31,6 @@ pub enum Format {
     Csv,
     /// Tab-separated values with a header.
     Tsv,
-}
-
-/// Columns a table shows for whole events.
-pub const EVENT_TABLE_COLUMNS: &[&str] = &[
-    "timestamp",
-    "eventSource",
-    "eventName",
-    "entity_id",
-    "sourceIPAddress",
-    "awsRegion",
-    "errorCode",
-];
-
-/// Append `v` as the language prints numbers: integral values without a fraction.
-pub fn push_number(out: &mut String, v: f64) {
-    use std::fmt::Write as _;
-    if v.is_finite() && v.fract() == 0.0 && v.abs() < 9.007_199_254_740_992e15 {
-        let _ = write!(out, "{}", v as i64);
-    } else {
-        let _ = write!(out, "{v}");
-    }
-}
-
-/// Timestamps as RFC 3339 text.
-pub fn timestamps_as_text(arr: &ArrayRef) -> Result<ArrayRef> {
-    let ns = cast(
-        arr,
-        &DataType::Timestamp(datafusion::arrow::datatypes::TimeUnit::Nanosecond, None),
-    )?;
-    let ns = ns.as_primitive::<TimestampNanosecondType>();
-    let out: StringArray = ns.iter().map(|v| v.map(format_rfc3339)).collect();
-    Ok(Arc::new(out))
-}
-
-/// Any column as Utf8 text (timestamps RFC 3339, numbers as the language prints them).
-pub fn as_text(arr: &ArrayRef) -> Result<ArrayRef> {
-    Ok(match arr.data_type() {
-        DataType::Utf8 => arr.clone(),
-        DataType::Timestamp(_, _) | DataType::Date32 | DataType::Date64 => timestamps_as_text(arr)?,
-        DataType::Float16 | DataType::Float32 | DataType::Float64 => {
-            let f = cast(arr, &DataType::Float64)?;
-            let f = f.as_primitive::<datafusion::arrow::datatypes::Float64Type>();
-            let out: StringArray = f
-                .iter()
-                .map(|v| {
-                    v.map(|v| {
-                        let mut s = String::new();
-                        push_number(&mut s, v);
-                        s
-                    })
-                })
-                .collect();
-            Arc::new(out)
-        }
-        DataType::List(_) | DataType::LargeList(_) | DataType::Struct(_) => {
-            let out: StringArray = (0..arr.len())
-                .map(|i| (!arr.is_null(i)).then(|| value_at(arr, i, false).to_string()))
-                .collect();
-            Arc::new(out)
-        }
-        _ => cast(arr, &DataType::Utf8)?,
-    })
-}
-
-fn is_json_field(f: &Field) -> bool {
-    f.metadata().get(JSON_META).is_some_and(|v| v == "true")
-}
-
-/// One cell as a JSON value.
-fn value_at(arr: &ArrayRef, i: usize, json_text: bool) -> Value {
-    if arr.is_null(i) {
-        return Value::Null;
-    }
-    match arr.data_type() {
-        DataType::Utf8 => {
-            let s = arr.as_string::<i32>().value(i);
-            if json_text {
-                serde_json::from_str(s).unwrap_or_else(|_| Value::String(s.to_string()))
-            } else {
-                Value::String(s.to_string())
-            }
-        }
-        DataType::Boolean => Value::Bool(arr.as_boolean().value(i)),
-        DataType::List(_) => {
-            let l = arr.as_list::<i32>().value(i);
-            Value::Array((0..l.len()).map(|j| value_at(&l, j, false)).collect())
-        }
-        DataType::LargeList(_) => {
-            let l = arr.as_list::<i64>().value(i);
-            Value::Array((0..l.len()).map(|j| value_at(&l, j, false)).collect())
-        }
-        DataType::Struct(fields) => {
-            let s = arr.as_struct();
-            let mut m = serde_json::Map::new();
-            for (f, c) in fields.iter().zip(s.columns()) {
-                m.insert(f.name().clone(), value_at(c, i, is_json_field(f)));
-            }
-            Value::Object(m)
-        }
-        // One cell at a time: converting the whole column for every cell would make
-        // printing quadratic in the batch size.
-        _ => match ScalarValue::try_from_array(arr, i) {
-            Ok(v) => scalar_json(v),
-            Err(_) => Value::Null,
-        },
-    }
-}
-
-/// A scalar cell as JSON: numbers as numbers (integral floats without a fraction),
-/// timestamps as RFC 3339, dictionary values as their value, anything else as text.
-fn scalar_json(v: ScalarValue) -> Value {
-    use ScalarValue as S;
-    match v {
-        S::Int8(Some(x)) => Value::from(x),
-        S::Int16(Some(x)) => Value::from(x),
-        S::Int32(Some(x)) => Value::from(x),
-        S::Int64(Some(x)) => Value::from(x),
-        S::UInt8(Some(x)) => Value::from(x),
-        S::UInt16(Some(x)) => Value::from(x),
-        S::UInt32(Some(x)) => Value::from(x),
-        S::UInt64(Some(x)) => Value::from(x),
-        S::Float32(Some(x)) => float_json(f64::from(x)),
-        S::Float64(Some(x)) => float_json(x),
-        S::Utf8(Some(x)) | S::LargeUtf8(Some(x)) | S::Utf8View(Some(x)) => Value::String(x),
-        S::Boolean(Some(b)) => Value::Bool(b),
-        S::TimestampSecond(Some(t), _) => {
-            Value::String(format_rfc3339(t.saturating_mul(1_000_000_000)))
-        }
-        S::TimestampMillisecond(Some(t), _) => {
-            Value::String(format_rfc3339(t.saturating_mul(1_000_000)))
-        }
-        S::TimestampMicrosecond(Some(t), _) => {
-            Value::String(format_rfc3339(t.saturating_mul(1_000)))
-        }
-        S::TimestampNanosecond(Some(t), _) => Value::String(format_rfc3339(t)),
-        S::Dictionary(_, inner) => scalar_json(*inner),
-        v if v.is_null() => Value::Null,
-        v => Value::String(v.to_string()),
-    }
-}
-
-fn float_json(v: f64) -> Value {
-    if v.is_finite() && v.fract() == 0.0 && v.abs() < 9.007_199_254_740_992e15 {
-        Value::from(v as i64)
-    } else {
-        serde_json::Number::from_f64(v).map_or(Value::Null, Value::Number)
-    }
 }
 
 /// Columns derived by the loader, appended to rebuilt records.
@@ -275,64 +123,6 @@ impl<'a> RowWriter<'a> {
             node.push_member(n, Node::Leaf(value_at(c, i, is_json_field(f))));
         }
         node
-    }
-}
-
-/// The columns a flat format (table, CSV, TSV) shows for `schema`.
-pub fn flat_columns(schema: &SchemaRef, event_table: bool) -> Vec<usize> {
-    let has_kv = schema.column_with_name(KV).is_some();
-    if has_kv && event_table {
-        let mut cols: Vec<usize> = EVENT_TABLE_COLUMNS
-            .iter()
-            .filter_map(|n| schema.index_of(n).ok())
-            .collect();
-        // Columns the query added beside the events.
-        for (i, f) in schema.fields().iter().enumerate() {
-            let n = f.name().as_str();
-            let loaded = schema::table_schema().column_with_name(n).is_some();
-            if !loaded {
-                cols.push(i);
-            }
-        }
-        return cols;
-    }
-    schema
-        .fields()
-        .iter()
-        .enumerate()
-        .filter(|(_, f)| f.name() != KV)
-        .map(|(i, _)| i)
-        .collect()
-}
-
-/// One cell as display text for flat formats.
-pub fn cell_text(batch: &RecordBatch, col: usize, row: usize) -> String {
-    let arr = batch.column(col);
-    if arr.is_null(row) {
-        return String::new();
-    }
-    match arr.data_type() {
-        DataType::Utf8 => {
-            let s = arr.as_string::<i32>().value(row);
-            // JSON text holding one string (a multi-valued path with one value) shows as
-            // that string, as a single value does.
-            if s.starts_with('"')
-                && is_json_field(batch.schema().field(col))
-                && let Ok(Value::String(t)) = serde_json::from_str(s)
-            {
-                return t;
-            }
-            s.to_string()
-        }
-        DataType::Dictionary(_, _) => {
-            let d = arr.as_dictionary::<Int32Type>();
-            let k = d.keys().value(row) as usize;
-            d.values().as_string::<i32>().value(k).to_string()
-        }
-        _ => match value_at(arr, row, false) {
-            Value::String(s) => s,
-            v => v.to_string(),
-        },
     }
 }
 
