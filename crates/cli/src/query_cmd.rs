@@ -5,9 +5,8 @@ use std::process::ExitCode;
 
 use anyhow::{Context, Result};
 use clap::{Args, ValueEnum};
-use trailhunt_engine::output::{Format, write_results};
-use trailhunt_engine::table::{TableOptions, write_table};
 use trailhunt_engine::{Engine, StreamOptions};
+use trailhunt_print::{Format, TableOptions, write_results, write_table};
 
 use crate::load_cmd::InputArgs;
 pub use crate::util::TimeArgs;

@@ -2,7 +2,8 @@
 //!
 //! An [`Engine`] holds one loaded data set (from `trailhunt-cloudtrail`) as a DataFusion
 //! table. A query's text is parsed (`trailhunt-lang`), planned into a `LogicalPlan` one
-//! step per stage ([`plan::Planner`]), executed, and printed ([`output`]).
+//! step per stage ([`plan::Planner`]), and executed into record batches
+//! (printed by `trailhunt-print`).
 //!
 //! ```
 //! use trailhunt_cloudtrail::{discover, load, LoadOptions};
@@ -23,13 +24,11 @@ mod cancel;
 pub mod jsontree;
 pub mod matcher;
 pub mod order;
-pub mod output;
 pub mod pathsel;
 pub mod percentile;
 pub mod plan;
 pub mod pushdown;
 pub mod resolve;
-pub mod table;
 pub mod udf;
 pub mod values;
 pub mod windows;

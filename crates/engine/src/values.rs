@@ -4,9 +4,9 @@
 
 use std::sync::Arc;
 
-use datafusion::arrow::array::{Array, ArrayRef, AsArray, ListArray, RecordBatch, StringArray};
+use datafusion::arrow::array::{Array, ArrayRef, AsArray, ListArray, StringArray};
 use datafusion::arrow::compute::cast;
-use datafusion::arrow::datatypes::{DataType, Field, Int32Type, TimestampNanosecondType};
+use datafusion::arrow::datatypes::{DataType, Field, TimestampNanosecondType};
 use datafusion::common::{DataFusionError, Result};
 use datafusion::scalar::ScalarValue;
 use serde_json::Value;
@@ -197,36 +197,5 @@ fn float_json(v: f64) -> Value {
         Value::from(v as i64)
     } else {
         serde_json::Number::from_f64(v).map_or(Value::Null, Value::Number)
-    }
-}
-
-/// One cell as display text for flat formats.
-pub fn cell_text(batch: &RecordBatch, col: usize, row: usize) -> String {
-    let arr = batch.column(col);
-    if arr.is_null(row) {
-        return String::new();
-    }
-    match arr.data_type() {
-        DataType::Utf8 => {
-            let s = arr.as_string::<i32>().value(row);
-            // JSON text holding one string (a multi-valued path with one value) shows as
-            // that string, as a single value does.
-            if s.starts_with('"')
-                && is_json_field(batch.schema().field(col))
-                && let Ok(Value::String(t)) = serde_json::from_str(s)
-            {
-                return t;
-            }
-            s.to_string()
-        }
-        DataType::Dictionary(_, _) => {
-            let d = arr.as_dictionary::<Int32Type>();
-            let k = d.keys().value(row) as usize;
-            d.values().as_string::<i32>().value(k).to_string()
-        }
-        _ => match value_at(arr, row, false) {
-            Value::String(s) => s,
-            v => v.to_string(),
-        },
     }
 }

@@ -29,8 +29,8 @@ use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 
 use serde_json::Value;
-use trailhunt_engine::output::RowWriter;
 use trailhunt_engine::{Engine, TimeRange};
+use trailhunt_print::RowWriter;
 
 fn run(engine: &Engine, query: &str, range: TimeRange) -> String {
     match engine.run(query, range) {

@@ -20,7 +20,7 @@ fn sample() -> std::path::PathBuf {
 
 fn ndjson(e: &Engine, q: &str, range: TimeRange) -> Vec<String> {
     let out = e.run(q, range).unwrap_or_else(|err| panic!("{q}: {err}"));
-    let w = trailhunt_engine::output::RowWriter::new(e.catalog());
+    let w = trailhunt_print::RowWriter::new(e.catalog());
     let mut rows = Vec::new();
     for b in &out.batches {
         for i in 0..b.num_rows() {

@@ -8,47 +8,7 @@ use tabled::builder::Builder;
 use tabled::settings::peaker::Priority;
 use tabled::settings::{Style, Width};
 
-use trailhunt_cloudtrail::schema::{self, KV};
-
-use crate::values::cell_text;
-
-/// Columns a table shows for whole events.
-pub const EVENT_TABLE_COLUMNS: &[&str] = &[
-    "timestamp",
-    "eventSource",
-    "eventName",
-    "entity_id",
-    "sourceIPAddress",
-    "awsRegion",
-    "errorCode",
-];
-
-/// The columns a flat format (table, CSV, TSV) shows for `schema`.
-pub fn flat_columns(schema: &SchemaRef, event_table: bool) -> Vec<usize> {
-    let has_kv = schema.column_with_name(KV).is_some();
-    if has_kv && event_table {
-        let mut cols: Vec<usize> = EVENT_TABLE_COLUMNS
-            .iter()
-            .filter_map(|n| schema.index_of(n).ok())
-            .collect();
-        // Columns the query added beside the events.
-        for (i, f) in schema.fields().iter().enumerate() {
-            let n = f.name().as_str();
-            let loaded = schema::table_schema().column_with_name(n).is_some();
-            if !loaded {
-                cols.push(i);
-            }
-        }
-        return cols;
-    }
-    schema
-        .fields()
-        .iter()
-        .enumerate()
-        .filter(|(_, f)| f.name() != KV)
-        .map(|(i, _)| i)
-        .collect()
-}
+use crate::cells::{cell_text, flat_columns};
 
 /// How a table is laid out.
 #[derive(Debug, Clone, Copy)]
