@@ -47,52 +47,132 @@ pub fn write_results(
     format: Format,
     w: &mut dyn Write,
 ) -> io::Result<usize> {
-    let rows: usize = batches.iter().map(RecordBatch::num_rows).sum();
-    match format {
-        Format::Ndjson | Format::Json => {
-            let rw = RowWriter::new(catalog);
-            let json = format == Format::Json;
-            if json {
-                w.write_all(b"[")?;
+    let mut out = BatchWriter::new(format, schema, catalog, w)?;
+    for b in batches {
+        out.write(b)?;
+    }
+    out.finish()
+}
+
+/// Prints batches one by one as they arrive, in `format`: JSON, NDJSON, CSV and TSV rows
+/// are written as each batch comes (nothing is kept); the table needs every row for its
+/// widths, so it keeps the batches and prints at [`BatchWriter::finish`]. The bytes are
+/// those [`write_results`] writes for the same batches.
+pub struct BatchWriter<'a> {
+    format: Format,
+    schema: SchemaRef,
+    rows: RowWriter<'a>,
+    w: &'a mut dyn Write,
+    /// The columns of a flat format.
+    cols: Vec<usize>,
+    /// Batches kept for the table.
+    kept: Vec<RecordBatch>,
+    table: TableOptions,
+    written: usize,
+}
+
+impl<'a> BatchWriter<'a> {
+    /// Start writing rows of `schema` to `w` (the JSON array's opening, or the CSV/TSV
+    /// header, is written now).
+    pub fn new(
+        format: Format,
+        schema: &SchemaRef,
+        catalog: &'a Catalog,
+        w: &'a mut dyn Write,
+    ) -> io::Result<Self> {
+        let mut cols = Vec::new();
+        match format {
+            Format::Json => w.write_all(b"[")?,
+            Format::Csv | Format::Tsv => {
+                let sep = separator(format);
+                cols = flat_columns(schema, false);
+                let header: Vec<String> = cols
+                    .iter()
+                    .map(|&c| csv_escape(schema.field(c).name(), sep))
+                    .collect();
+                writeln!(w, "{}", header.join(&sep.to_string()))?;
             }
-            let mut first = true;
-            for b in batches {
+            Format::Ndjson | Format::Table => {}
+        }
+        Ok(BatchWriter {
+            format,
+            schema: schema.clone(),
+            rows: RowWriter::new(catalog),
+            w,
+            cols,
+            kept: Vec::new(),
+            table: TableOptions::default(),
+            written: 0,
+        })
+    }
+
+    /// Lay the table out with `opts` (other formats ignore them).
+    pub fn table_options(mut self, opts: TableOptions) -> Self {
+        self.table = opts;
+        self
+    }
+
+    /// Write the rows of `batch` (for the table: keep them).
+    pub fn write(&mut self, b: &RecordBatch) -> io::Result<()> {
+        match self.format {
+            Format::Ndjson | Format::Json => {
+                let json = self.format == Format::Json;
                 for i in 0..b.num_rows() {
                     if json {
-                        w.write_all(if first { b"\n" } else { b",\n" })?;
+                        self.w
+                            .write_all(if self.written == 0 { b"\n" } else { b",\n" })?;
                     }
-                    first = false;
-                    serde_json::to_writer(&mut *w, &rw.row(b, i))?;
+                    serde_json::to_writer(&mut *self.w, &self.rows.row(b, i))?;
                     if !json {
-                        w.write_all(b"\n")?;
+                        self.w.write_all(b"\n")?;
                     }
+                    self.written += 1;
                 }
             }
-            if json {
-                w.write_all(if first { b"]\n" } else { b"\n]\n" })?;
-            }
-        }
-        Format::Csv | Format::Tsv => {
-            let sep = if format == Format::Csv { ',' } else { '\t' };
-            let cols = flat_columns(schema, false);
-            let header: Vec<String> = cols
-                .iter()
-                .map(|&c| csv_escape(schema.field(c).name(), sep))
-                .collect();
-            writeln!(w, "{}", header.join(&sep.to_string()))?;
-            for b in batches {
+            Format::Csv | Format::Tsv => {
+                let sep = separator(self.format);
                 for i in 0..b.num_rows() {
-                    let line: Vec<String> = cols
+                    let line: Vec<String> = self
+                        .cols
                         .iter()
                         .map(|&c| csv_escape(&cell_text(b, c, i), sep))
                         .collect();
-                    writeln!(w, "{}", line.join(&sep.to_string()))?;
+                    writeln!(self.w, "{}", line.join(&sep.to_string()))?;
+                    self.written += 1;
+                }
+            }
+            Format::Table => {
+                self.written += b.num_rows();
+                if b.num_rows() > 0 {
+                    self.kept.push(b.clone());
                 }
             }
         }
-        Format::Table => write_table(batches, schema, w, TableOptions::default())?,
+        Ok(())
     }
-    Ok(rows)
+
+    /// Rows written (or kept for the table) so far.
+    pub fn rows(&self) -> usize {
+        self.written
+    }
+
+    /// End the output (the JSON array's close; the table). Returns the number of rows.
+    pub fn finish(self) -> io::Result<usize> {
+        match self.format {
+            Format::Json => self.w.write_all(if self.written == 0 {
+                b"]\n"
+            } else {
+                b"\n]\n"
+            })?,
+            Format::Table => write_table(&self.kept, &self.schema, self.w, self.table)?,
+            Format::Ndjson | Format::Csv | Format::Tsv => {}
+        }
+        Ok(self.written)
+    }
+}
+
+fn separator(format: Format) -> char {
+    if format == Format::Tsv { '\t' } else { ',' }
 }
 
 #[cfg(test)]
