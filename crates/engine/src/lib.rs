@@ -54,8 +54,8 @@ use trailhunt_lang::{Diagnostics, ParseError, Query, Span};
 use trailhunt_source::{CloudTrailTable, Listing, ScanLog, ScanOptions};
 
 pub use crate::cancel::CancelToken;
-pub use crate::stream::{QueryStream, ScanHandle};
 use crate::plan::{Planner, ident};
+pub use crate::stream::{QueryStream, ScanHandle};
 
 /// A time restriction on events (UTC nanoseconds; `to` is exclusive).
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]

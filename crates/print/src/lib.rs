@@ -159,11 +159,9 @@ impl<'a> BatchWriter<'a> {
     /// End the output (the JSON array's close; the table). Returns the number of rows.
     pub fn finish(self) -> io::Result<usize> {
         match self.format {
-            Format::Json => self.w.write_all(if self.written == 0 {
-                b"]\n"
-            } else {
-                b"\n]\n"
-            })?,
+            Format::Json => self
+                .w
+                .write_all(if self.written == 0 { b"]\n" } else { b"\n]\n" })?,
             Format::Table => write_table(&self.kept, &self.schema, self.w, self.table)?,
             Format::Ndjson | Format::Csv | Format::Tsv => {}
         }
