@@ -125,7 +125,7 @@ fn direct(query: &Query, range: TimeRange, hints: &pushdown::LoadHints) -> Optio
     if hints.names_paths || !matches!(query.filter.kind, FilterKind::MatchAll) {
         return None;
     }
-    if !(hints.needs_windows && !hints.reads_windows) {
+    if !hints.needs_windows || hints.reads_windows {
         return Some(false);
     }
     (query.stages.is_empty() && range == TimeRange::default()).then_some(true)
