@@ -5,9 +5,8 @@ use std::process::ExitCode;
 
 use anyhow::{Context, Result};
 use clap::{Args, ValueEnum};
-use trailhunt_engine::output::{Format, write_results};
-use trailhunt_engine::table::{TableOptions, write_table};
 use trailhunt_engine::{Engine, StreamOptions};
+use trailhunt_print::{BatchWriter, Format, TableOptions};
 
 use crate::load_cmd::InputArgs;
 pub use crate::util::TimeArgs;
@@ -161,16 +160,30 @@ pub fn run_text_with(
     // The files are read as a stream, only what this query needs of them (see
     // `trailhunt_engine::pushdown` and `trailhunt_source`).
     let engine = engine_args.open(input, range)?;
-    let out = match engine.run_query(&query, range) {
-        Ok(o) => o,
+    let start = std::time::Instant::now();
+    // Rows print as the scan reads when the query allows it (see
+    // `trailhunt_engine::QueryStream`); `--strict` must see every file's report before the
+    // first row, so it runs the query to the end first.
+    let stream = if input.strict {
+        engine.stream_collected(&query, range)
+    } else {
+        engine.stream_query(&query, range)
+    };
+    let mut stream = match stream {
+        Ok(s) => s,
         Err(e) => {
             eprint!("{}", e.render(text));
             return Ok(ExitCode::from(2));
         }
     };
-    input.check_files(&out.files)?;
+    if !stream.streamed {
+        input.check_files(&stream.scan.files())?;
+    }
     // Paths no event has matched nothing: say so on stderr, stdout stays the results.
-    eprint!("{}", trailhunt_engine::render_warnings(text, &out.warnings));
+    eprint!(
+        "{}",
+        trailhunt_engine::render_warnings(text, &stream.warnings)
+    );
     let stdout = std::io::stdout();
     let terminal = stdout.is_terminal();
     let format = format.map(Format::from).unwrap_or(if terminal {
@@ -179,23 +192,38 @@ pub fn run_text_with(
         Format::Ndjson
     });
     let mut w = std::io::BufWriter::new(stdout.lock());
-    let rows = if format == Format::Table && terminal {
+    let schema = stream.schema.clone();
+    let mut out = BatchWriter::new(format, &schema, engine.catalog(), &mut w)?;
+    if terminal {
         // On a terminal the table fits its width; every row is still printed.
-        let opts = TableOptions {
+        out = out.table_options(TableOptions {
             max_width: terminal_size::terminal_size().map(|(w, _)| w.0 as usize),
             ..TableOptions::default()
-        };
-        write_table(&out.batches, &out.schema, &mut w, opts)?;
-        out.rows()
-    } else {
-        write_results(&out.batches, &out.schema, engine.catalog(), format, &mut w)?
-    };
+        });
+    }
+    while let Some(batch) = stream.next_batch() {
+        match batch {
+            // A closed pipe ends the loop with its error; dropping the stream stops the
+            // scan.
+            Ok(b) => out.write(&b)?,
+            Err(e) => {
+                drop(out);
+                w.flush()?;
+                eprint!("{}", e.render(text));
+                return Ok(ExitCode::from(2));
+            }
+        }
+    }
+    let rows = out.finish()?;
     w.flush()?;
+    if stream.streamed {
+        input.check_files(&stream.scan.files())?;
+    }
     if format == Format::Table {
         eprintln!(
             "{rows} row{} in {:.3}s",
             if rows == 1 { "" } else { "s" },
-            out.elapsed.as_secs_f64()
+            start.elapsed().as_secs_f64()
         );
     }
     Ok(if rows > 0 {

@@ -209,6 +209,52 @@ fn a_closed_pipe_ends_quietly_with_0() {
     }
 }
 
+/// `query '*'` prints whole events as the record-batch stream gives them: byte for byte
+/// what the query run to the end first prints (`--strict` takes that path), and a reader
+/// that stops after the first row (`| head -1`) gets that first row and a quiet exit 0.
+#[test]
+fn whole_events_stream_as_the_collected_run_prints_them() {
+    let dir = tempfile::tempdir().unwrap();
+    let o = run(
+        &[
+            "generate", "--events", "20000", "--out", "ct", "--seed", "3",
+        ],
+        dir.path(),
+    );
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    for format in ["ndjson", "csv"] {
+        let streamed = run(&["query", "*", "ct", "--format", format], dir.path());
+        let collected = run(
+            &["query", "*", "ct", "--format", format, "--strict"],
+            dir.path(),
+        );
+        assert_eq!(streamed.status.code(), Some(0), "{}", stderr(&streamed));
+        assert_eq!(collected.status.code(), Some(0), "{}", stderr(&collected));
+        let rows = stdout(&collected).lines().count();
+        assert!(rows > 20_000 - 10, "{format}: {rows} lines");
+        assert!(
+            stdout(&streamed) == stdout(&collected),
+            "{format}: the streamed output differs from the collected one"
+        );
+        let mut child = bin()
+            .args(["query", "*", "ct", "--format", format])
+            .current_dir(dir.path())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap();
+        let mut first = String::new();
+        BufReader::new(child.stdout.take().unwrap())
+            .read_line(&mut first)
+            .unwrap();
+        // The reader is gone: like `| head -1`.
+        let o = child.wait_with_output().unwrap();
+        assert_eq!(o.status.code(), Some(0), "{format}: {}", stderr(&o));
+        assert_eq!(stderr(&o), "", "{format}");
+        assert_eq!(Some(first.trim_end()), stdout(&collected).lines().next());
+    }
+}
+
 #[test]
 fn library_list_show_and_run() {
     let dir = fixture();

@@ -2,7 +2,8 @@
 //!
 //! An [`Engine`] holds one loaded data set (from `trailhunt-cloudtrail`) as a DataFusion
 //! table. A query's text is parsed (`trailhunt-lang`), planned into a `LogicalPlan` one
-//! step per stage ([`plan::Planner`]), executed, and printed ([`output`]).
+//! step per stage ([`plan::Planner`]), and executed into record batches
+//! (printed by `trailhunt-print`).
 //!
 //! ```
 //! use trailhunt_cloudtrail::{discover, LoadOptions};
@@ -24,14 +25,14 @@ mod cancel;
 pub mod jsontree;
 pub mod matcher;
 pub mod order;
-pub mod output;
 pub mod pathsel;
 pub mod percentile;
 pub mod plan;
 pub mod pushdown;
 pub mod resolve;
-pub mod table;
+mod stream;
 pub mod udf;
+pub mod values;
 pub mod windows;
 mod winfill;
 
@@ -55,6 +56,7 @@ use trailhunt_source::{CloudTrailTable, Listing, ScanLog, ScanOptions};
 
 pub use crate::cancel::CancelToken;
 use crate::plan::{Planner, ident};
+pub use crate::stream::{QueryStream, ScanHandle};
 
 /// A time restriction on events (UTC nanoseconds; `to` is exclusive).
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
@@ -287,7 +289,7 @@ impl Engine {
             .map_err(|e| EngineError::Exec(format!("cannot start worker threads: {e}")))?;
         let catalog = Arc::new(Catalog::new());
         let layout = TypedLayout::register(&catalog);
-        let report = stream_report(&listing, &[], options.window);
+        let report = stream_report(&listing, options.window);
         Ok(Engine {
             ctx,
             stream: Some(Stream {
@@ -467,9 +469,7 @@ impl Engine {
             self.learn_paths()?;
             if let Some(log) = &log {
                 // The real scan reports the files' problems again.
-                log.files.lock().unwrap_or_else(|p| p.into_inner()).clear();
-                log.files_read
-                    .store(0, std::sync::atomic::Ordering::Relaxed);
+                log.reset();
             }
         }
         let (plan, warnings) = self.plan_for(query, range, &hints)?;
@@ -480,9 +480,7 @@ impl Engine {
             warnings = w;
             if again != plan {
                 if let Some(log) = &log {
-                    log.files.lock().unwrap_or_else(|p| p.into_inner()).clear();
-                    log.files_read
-                        .store(0, std::sync::atomic::Ordering::Relaxed);
+                    log.reset();
                 }
                 (batches, schema, physical) = self.execute_physical(again)?;
             }
@@ -549,18 +547,12 @@ impl Engine {
         } else {
             hints.required_text
         };
-        let table = CloudTrailTable::new(
-            &stream.listing,
-            self.catalog.clone(),
-            self.layout.clone(),
-            ScanOptions {
-                partitions: stream.options.threads,
-                required_text,
-                required_any: Vec::new(),
-                max_file_bytes: stream.options.max_file_bytes,
-                keep_nested: hints.needs_nested,
-                keep_if,
-            },
+        let table = self.table(
+            stream,
+            required_text,
+            Vec::new(),
+            hints.needs_nested,
+            keep_if,
         );
         let log = table.log();
         let _ = self.ctx.deregister_table(TABLE);
@@ -570,22 +562,43 @@ impl Engine {
         Ok(Some(log))
     }
 
+    /// A table over the streaming engine's files: only files holding every text of
+    /// `required_text` and one of `required_any` (when not empty) are parsed; nested
+    /// values are kept when `keep_nested`.
+    fn table(
+        &self,
+        stream: &Stream,
+        required_text: Vec<String>,
+        required_any: Vec<String>,
+        keep_nested: bool,
+        keep_if: Vec<trailhunt_cloudtrail::KeepIf>,
+    ) -> CloudTrailTable {
+        CloudTrailTable::new(
+            &stream.listing,
+            self.catalog.clone(),
+            self.layout.clone(),
+            ScanOptions {
+                partitions: stream.options.threads,
+                required_text,
+                required_any,
+                max_file_bytes: stream.options.max_file_bytes,
+                keep_nested,
+                keep_if,
+            },
+        )
+    }
+
+    /// A DataFusion error as the engine reports it: running out of `--memory-limit`
+    /// says what to do.
+    fn exec_error(&self, e: datafusion::error::DataFusionError) -> EngineError {
+        exec_error(self.stream.as_ref().and_then(|s| s.options.memory_limit), e)
+    }
+
     /// Run a plan to completion, keeping the physical plan (and its metrics).
     fn execute_physical(&self, plan: LogicalPlan) -> Result<Ran, EngineError> {
         let state = self.ctx.state();
         let task = self.ctx.task_ctx();
-        let limit = self.stream.as_ref().and_then(|s| s.options.memory_limit);
-        let exec = |e: datafusion::error::DataFusionError| match (limit, e.find_root()) {
-            (Some(limit), datafusion::error::DataFusionError::ResourcesExhausted(why)) => {
-                EngineError::Exec(format!(
-                    "the query needs more memory than --memory-limit allows ({} MiB): raise \
-                     it, or narrow the query (a time range, a filter before the sort or \
-                     aggregation); {why}",
-                    limit >> 20
-                ))
-            }
-            _ => EngineError::Exec(e.to_string()),
-        };
+        let exec = |e| self.exec_error(e);
         let (batches, physical) = self
             .block_on(async {
                 let physical = state.create_physical_plan(&plan).await?;
@@ -683,6 +696,22 @@ impl Engine {
     }
 }
 
+/// A DataFusion error as the engine reports it: running out of `limit` (the
+/// `--memory-limit`) says what to do.
+fn exec_error(limit: Option<usize>, e: datafusion::error::DataFusionError) -> EngineError {
+    match (limit, e.find_root()) {
+        (Some(limit), datafusion::error::DataFusionError::ResourcesExhausted(why)) => {
+            EngineError::Exec(format!(
+                "the query needs more memory than --memory-limit allows ({} MiB): raise \
+                 it, or narrow the query (a time range, a filter before the sort or \
+                 aggregation); {why}",
+                limit >> 20
+            ))
+        }
+        _ => EngineError::Exec(e.to_string()),
+    }
+}
+
 /// The reports of the files a scan read, by name.
 fn scan_files(log: &ScanLog) -> Vec<FileReport> {
     let mut files = log.files.lock().unwrap_or_else(|p| p.into_inner()).clone();
@@ -690,19 +719,20 @@ fn scan_files(log: &ScanLog) -> Vec<FileReport> {
     files
 }
 
-/// A load report for a streaming engine before any query ran: what is listed.
-fn stream_report(listing: &Listing, files: &[FileReport], window: WindowMode) -> LoadReport {
+/// A load report for a streaming engine before any query ran: what is listed (the
+/// files' own reports come with each query's output).
+fn stream_report(listing: &Listing, window: WindowMode) -> LoadReport {
     LoadReport {
-        files_loaded: files.iter().filter(|f| f.loaded()).count() as u64,
-        files_skipped: files.iter().filter(|f| f.rejected.is_some()).count() as u64,
-        files_without_events: files.iter().filter(|f| f.holds_no_events()).count() as u64,
-        files_with_warnings: files.iter().filter(|f| !f.warnings.is_empty()).count() as u64,
-        records: files.iter().map(|f| f.records).sum(),
+        files_loaded: 0,
+        files_skipped: 0,
+        files_without_events: 0,
+        files_with_warnings: 0,
+        records: 0,
         records_without_time: 0,
         files_outside_range: 0,
         records_outside_range: 0,
         bytes: listing.bytes(),
-        json_bytes: files.iter().map(|f| f.json_bytes).sum(),
+        json_bytes: 0,
         memory_bytes: 0,
         first_event: None,
         last_event: None,
@@ -715,7 +745,7 @@ fn stream_report(listing: &Listing, files: &[FileReport], window: WindowMode) ->
             .iter()
             .map(|p| p.display().to_string())
             .collect(),
-        files: files.to_vec(),
+        files: Vec::new(),
     }
 }
 

@@ -27,6 +27,9 @@ pub struct LoadHints {
     /// The query names a wildcard path (`table requestParameters.*`): planning it needs
     /// the paths the data has.
     pub wildcards: bool,
+    /// The query names a column path anywhere (typed, nested, derived or computed):
+    /// without one its plan cannot depend on the paths the data has.
+    pub names_paths: bool,
     /// Tests on typed string columns every matching event passes: the terms of the
     /// filter's top-level conjunction that compare a typed column with values.
     pub typed_tests: Vec<TypedTest>,
@@ -194,6 +197,7 @@ pub fn hints(query: &Query) -> LoadHints {
         needs_windows: events_out || w.paths.iter().any(|p| is_window(p)),
         reads_windows: w.paths.iter().any(|p| is_window(p)),
         wildcards: w.wildcard,
+        names_paths: w.wildcard || !w.paths.is_empty(),
         required_text: required_text(&query.filter),
         typed_tests: typed_tests(&query.filter),
     }
@@ -308,6 +312,9 @@ mod tests {
     fn what_a_query_needs() {
         let g = h("* | stats count() by eventSource, eventName");
         assert!(!g.needs_nested && !g.needs_windows && g.required_text.is_empty());
+        assert!(g.names_paths);
+        assert!(!h("*").names_paths && !h("* | count").names_paths);
+        assert!(!h("needle | head 3").names_paths);
         let n = h("sourceIPAddress=185.220.101.47 | count");
         assert!(!n.needs_nested);
         assert_eq!(n.required_text, vec!["185.220.101.47"]);

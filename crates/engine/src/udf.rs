@@ -9,8 +9,7 @@ use std::hash::{Hash, Hasher};
 use std::sync::Arc;
 
 use datafusion::arrow::array::{
-    Array, ArrayRef, AsArray, BooleanArray, Float64Array, ListArray, ListBuilder, StringArray,
-    StringBuilder,
+    Array, ArrayRef, AsArray, BooleanArray, Float64Array, ListBuilder, StringArray, StringBuilder,
 };
 use datafusion::arrow::compute::cast;
 use datafusion::arrow::datatypes::{DataType, Field, FieldRef, TimeUnit};
@@ -25,50 +24,7 @@ use trailhunt_cloudtrail::schema::kind;
 use crate::jsontree::{Node, leaf};
 use crate::matcher::{Matcher, parse_number};
 use crate::pathsel::{PathSel, Snapshot};
-
-/// Field metadata marking a Utf8 column whose values are JSON text (printed as JSON).
-pub const JSON_META: &str = "trailhunt.json";
-
-/// A view of one batch's nested-values column.
-pub(crate) struct Kv<'a> {
-    list: &'a ListArray,
-    pub keys: &'a [u32],
-    vals: &'a StringArray,
-    pub kinds: &'a [u8],
-}
-
-impl<'a> Kv<'a> {
-    pub fn new(arr: &'a ArrayRef) -> Result<Self> {
-        let list = arr
-            .as_list_opt::<i32>()
-            .ok_or_else(|| DataFusionError::Internal("nested column is not a list".into()))?;
-        let st = list.values().as_struct();
-        let keys = st
-            .column(0)
-            .as_primitive::<datafusion::arrow::datatypes::UInt32Type>();
-        let vals = st.column(1).as_string::<i32>();
-        let kinds = st
-            .column(2)
-            .as_primitive::<datafusion::arrow::datatypes::UInt8Type>();
-        Ok(Kv {
-            list,
-            keys: keys.values(),
-            vals,
-            kinds: kinds.values(),
-        })
-    }
-
-    #[inline]
-    pub fn range(&self, row: usize) -> std::ops::Range<usize> {
-        let o = self.list.value_offsets();
-        o[row] as usize..o[row + 1] as usize
-    }
-
-    #[inline]
-    pub fn value(&self, i: usize) -> Option<&'a str> {
-        (!self.vals.is_null(i)).then(|| self.vals.value(i))
-    }
-}
+use crate::values::{JSON_META, Kv};
 
 /// Equality and hash over the fields that decide a function's result (and its name):
 /// DataFusion merges equal calls on equal arguments into one (common subexpressions),
@@ -253,7 +209,7 @@ impl MatchUdf {
                 }
             }
             DataType::Timestamp(_, _) | DataType::Date32 | DataType::Date64 => {
-                let text = crate::output::timestamps_as_text(arr)?;
+                let text = crate::values::timestamps_as_text(arr)?;
                 self.column(&text, out)?;
             }
             dt if dt.is_numeric() => {
@@ -263,7 +219,7 @@ impl MatchUdf {
                 for (row, hit) in out.iter_mut().enumerate() {
                     if !*hit && f.is_valid(row) {
                         buf.clear();
-                        crate::output::push_number(&mut buf, f.value(row));
+                        crate::values::push_number(&mut buf, f.value(row));
                         *hit = self.number(f.value(row), &buf);
                     }
                 }
@@ -726,7 +682,7 @@ fn texts_at(arr: &ArrayRef, row: usize, out: &mut Vec<String>) -> Result<()> {
         }
         DataType::Utf8 => out.push(arr.as_string::<i32>().value(row).to_string()),
         _ => {
-            let t = crate::output::as_text(&arr.slice(row, 1))?;
+            let t = crate::values::as_text(&arr.slice(row, 1))?;
             let t = t.as_string::<i32>();
             if t.is_valid(0) {
                 out.push(t.value(0).to_string());
@@ -800,7 +756,7 @@ impl ScalarUDFImpl for HelperUdf {
                     match v {
                         Some(v) => {
                             buf.clear();
-                            crate::output::push_number(&mut buf, v);
+                            crate::values::push_number(&mut buf, v);
                             b.append_value(&buf);
                         }
                         None => b.append_null(),
@@ -811,7 +767,7 @@ impl ScalarUDFImpl for HelperUdf {
             "th_key" => {
                 let cols: Vec<ArrayRef> = arrays
                     .iter()
-                    .map(|a| crate::output::as_text(a))
+                    .map(|a| crate::values::as_text(a))
                     .collect::<Result<_>>()?;
                 let cols: Vec<&StringArray> = cols.iter().map(|c| c.as_string::<i32>()).collect();
                 let mut b = StringBuilder::new();

@@ -19,7 +19,6 @@ use datafusion::logical_expr::{LogicalPlanBuilder, lit};
 use trailhunt_cloudtrail::WindowMode;
 use trailhunt_cloudtrail::schema::{ENTITY_ID, TIMESTAMP, WINDOW_ID, WINDOW_INDEX};
 use trailhunt_source::order::ORDER;
-use trailhunt_source::{CloudTrailTable, ScanOptions};
 
 use crate::plan::ident;
 use crate::{Engine, EngineError};
@@ -139,19 +138,7 @@ fn windows_of(
             }
         }
     }
-    let table = CloudTrailTable::new(
-        &stream.listing,
-        engine.catalog.clone(),
-        engine.layout.clone(),
-        ScanOptions {
-            partitions: stream.options.threads,
-            required_text: Vec::new(),
-            required_any: any,
-            max_file_bytes: stream.options.max_file_bytes,
-            keep_nested: false,
-            keep_if: Vec::new(),
-        },
-    );
+    let table = engine.table(stream, Vec::new(), any, false, Vec::new());
     let cols = [ENTITY_ID, TIMESTAMP, ORDER];
     let full = trailhunt_source::table_schema();
     let projection: Vec<usize> = cols
@@ -199,4 +186,139 @@ fn windows_of(
         }
     }
     Ok(map)
+}
+
+/// Windows for a stream of every event of the input in event order ([`ORDER`]), cut as
+/// the rows pass: an event's window depends only on the events of its entity before it,
+/// and each of those came earlier in the stream. Memory holds one entry per entity.
+///
+/// Only for a stream that holds *every* event (no filter, no time range): an event whose
+/// predecessors were filtered out would be windowed without them.
+pub(crate) struct InOrder {
+    mode: WindowMode,
+    entities: HashMap<String, Cut>,
+    /// Events without an entity are one entity of their own, as in the plan operators.
+    no_entity: Option<Cut>,
+    schema: SchemaRef,
+    out_schema: SchemaRef,
+}
+
+/// Does an event at `t` open a window, `seen` events of its entity (the last at `prev`)
+/// before it? The test of [`crate::windows::add_windows`] (and of `assign`).
+fn opens(mode: WindowMode, seen: i64, t: i64, prev: i64) -> bool {
+    match mode {
+        WindowMode::Events(n) => seen % i64::from(n.max(1)) == 0,
+        WindowMode::Session(gap) => {
+            seen == 0 || (t != i64::MAX && gap != i64::MAX && t.saturating_sub(prev) > gap)
+        }
+    }
+}
+
+/// What an entity's next event needs to know of the ones before it.
+#[derive(Default)]
+struct Cut {
+    /// Events of the entity so far.
+    seen: i64,
+    /// The previous event's time (unused before the first event).
+    prev: i64,
+    /// The open window's first event: its place and its window id.
+    start: i64,
+    id: String,
+}
+
+impl InOrder {
+    /// For batches of `schema` (window columns as placeholders, [`ORDER`] among them).
+    pub(crate) fn new(schema: SchemaRef, mode: WindowMode) -> InOrder {
+        let fields: Vec<Field> = schema
+            .fields()
+            .iter()
+            .filter(|f| f.name() != ORDER)
+            .map(|f| f.as_ref().clone())
+            .collect();
+        let out_schema = Arc::new(Schema::new_with_metadata(fields, schema.metadata().clone()));
+        InOrder {
+            mode,
+            entities: HashMap::new(),
+            no_entity: None,
+            schema,
+            out_schema,
+        }
+    }
+
+    /// The schema of the filled batches ([`ORDER`] dropped).
+    pub(crate) fn schema(&self) -> SchemaRef {
+        self.out_schema.clone()
+    }
+
+    /// `batch` with its windows filled and [`ORDER`] dropped.
+    pub(crate) fn fill(&mut self, batch: RecordBatch) -> datafusion::common::Result<RecordBatch> {
+        let at = |name: &str| self.schema.index_of(name).ok();
+        let (Some(order_at), wid, widx, ent, ts) = (
+            at(ORDER),
+            at(WINDOW_ID),
+            at(WINDOW_INDEX),
+            at(ENTITY_ID),
+            at(TIMESTAMP),
+        ) else {
+            return Ok(batch);
+        };
+        let mut cols: Vec<ArrayRef> = batch.columns().to_vec();
+        if let (Some(wid_at), Some(widx_at), Some(ent_at), Some(ts_at)) = (wid, widx, ent, ts) {
+            let entity = datafusion::arrow::compute::cast(
+                batch.column(ent_at),
+                &datafusion::arrow::datatypes::DataType::Utf8,
+            )?;
+            let entity = entity.as_string::<i32>();
+            let time = datafusion::arrow::compute::cast(
+                batch.column(ts_at),
+                &datafusion::arrow::datatypes::DataType::Int64,
+            )?;
+            let time = time.as_primitive::<datafusion::arrow::datatypes::Int64Type>();
+            let mut ids = StringBuilder::new();
+            let mut idx = Int64Builder::new();
+            for r in 0..batch.num_rows() {
+                let t = if time.is_null(r) {
+                    i64::MAX
+                } else {
+                    time.value(r)
+                };
+                let key = (!entity.is_null(r)).then(|| entity.value(r));
+                let mode = self.mode;
+                let cut = match key {
+                    Some(k) => {
+                        if !self.entities.contains_key(k) {
+                            self.entities.insert(k.to_string(), Cut::default());
+                        }
+                        match self.entities.get_mut(k) {
+                            Some(c) => c,
+                            None => continue,
+                        }
+                    }
+                    None => self.no_entity.get_or_insert_with(Cut::default),
+                };
+                let (seen, prev) = (cut.seen, cut.prev);
+                let opens = opens(mode, seen, t, prev);
+                if opens {
+                    cut.start = seen;
+                    cut.id.clear();
+                    cut.id.push_str(key.unwrap_or(""));
+                    cut.id.push('.');
+                    if t == i64::MAX {
+                        cut.id.push_str("unknown-time");
+                    } else {
+                        cut.id
+                            .push_str(&trailhunt_cloudtrail::time::format_window_time(t));
+                    }
+                }
+                ids.append_value(&cut.id);
+                idx.append_value(seen - cut.start);
+                cut.seen = seen + 1;
+                cut.prev = t;
+            }
+            cols[wid_at] = Arc::new(ids.finish());
+            cols[widx_at] = Arc::new(idx.finish());
+        }
+        cols.remove(order_at);
+        Ok(RecordBatch::try_new(self.out_schema.clone(), cols)?)
+    }
 }

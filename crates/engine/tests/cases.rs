@@ -29,8 +29,8 @@ use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 
 use serde_json::Value;
-use trailhunt_engine::output::RowWriter;
 use trailhunt_engine::{Engine, TimeRange};
+use trailhunt_print::RowWriter;
 
 fn run(engine: &Engine, query: &str, range: TimeRange) -> String {
     match engine.run(query, range) {
@@ -50,6 +50,34 @@ fn run(engine: &Engine, query: &str, range: TimeRange) -> String {
         }
         Err(e) => e.render(query),
     }
+}
+
+/// Like [`run`], through [`Engine::stream_query`]: the rows as the stream gives them.
+fn run_stream(engine: &Engine, query: &str, range: TimeRange) -> String {
+    let parsed = match trailhunt_lang::parse_query(query) {
+        Ok(q) => q,
+        Err(d) => return d.render(query),
+    };
+    let mut stream = match engine.stream_query(&parsed, range) {
+        Ok(s) => s,
+        Err(e) => return e.render(query),
+    };
+    let w = RowWriter::new(engine.catalog());
+    let mut s = String::new();
+    while let Some(b) = stream.next_batch() {
+        let b = match b {
+            Ok(b) => b,
+            Err(e) => return e.render(query),
+        };
+        for i in 0..b.num_rows() {
+            s.push_str(&serde_json::to_string(&w.row(&b, i)).unwrap());
+            s.push('\n');
+        }
+    }
+    if s.is_empty() {
+        s.push_str("(no rows)\n");
+    }
+    s
 }
 
 struct Case {
@@ -304,6 +332,14 @@ fn cases() {
                 if s.trim_end() != c.expected {
                     failures.push(fail(&format!("streaming, {threads} threads"), &s));
                     break;
+                }
+                // And as `trailhunt query` prints it: through the record-batch stream.
+                if *threads == 2 {
+                    let s = run_stream(&streaming(&path, 2), &c.query, c.load.range());
+                    if s.trim_end() != c.expected {
+                        failures.push(fail("streaming, as a record-batch stream", &s));
+                        break;
+                    }
                 }
             }
             if r.trim_end() == c.expected && order_sensitive(&c.query) {

@@ -20,7 +20,7 @@ fn sample() -> std::path::PathBuf {
 
 fn ndjson(e: &Engine, q: &str, range: TimeRange) -> Vec<String> {
     let out = e.run(q, range).unwrap_or_else(|err| panic!("{q}: {err}"));
-    let w = trailhunt_engine::output::RowWriter::new(e.catalog());
+    let w = trailhunt_print::RowWriter::new(e.catalog());
     let mut rows = Vec::new();
     for b in &out.batches {
         for i in 0..b.num_rows() {
@@ -180,4 +180,148 @@ fn typed_tests_drop_only_what_cannot_match() {
     assert_eq!(ndjson(&e, q, TimeRange::default()), [r#"{"@q.count":11}"#]);
     let q = "eventName:DeleteObject | count";
     assert_eq!(ndjson(&e, q, TimeRange::default()), [r#"{"@q.count":1}"#]);
+}
+
+/// Every row `stream_query` gives, as NDJSON, with whether it streamed from the scan.
+fn streamed(e: &Engine, q: &str, range: TimeRange) -> (Vec<String>, bool) {
+    let query = trailhunt_lang::parse_query(q).unwrap();
+    let mut s = e
+        .stream_query(&query, range)
+        .unwrap_or_else(|err| panic!("{q}: {err}"));
+    let w = trailhunt_print::RowWriter::new(e.catalog());
+    let mut rows = Vec::new();
+    while let Some(b) = s.next_batch() {
+        let b = b.unwrap_or_else(|err| panic!("{q}: {err}"));
+        assert_eq!(
+            b.schema(),
+            s.schema,
+            "{q}: the batches have the stream's schema"
+        );
+        for i in 0..b.num_rows() {
+            rows.push(serde_json::to_string(&w.row(&b, i)).unwrap());
+        }
+    }
+    (rows, s.streamed)
+}
+
+/// The stream gives the rows `run` collects, in the same order, whether it streams from
+/// the scan (a query whose plan cannot depend on the paths the data has; the whole
+/// input's windows cut as the rows pass) or runs the query to the end first (a query
+/// naming paths, whose plan the scan may change; windows of a part of the input).
+#[test]
+fn a_stream_gives_the_collected_rows_in_order() {
+    let path = sample();
+    let from = parse_event_time("2024-03-01T08:00:00Z").unwrap();
+    let since = TimeRange {
+        from: Some(from),
+        to: None,
+    };
+    let all = TimeRange::default();
+    let modes = [
+        trailhunt_cloudtrail::WindowMode::default(),
+        trailhunt_cloudtrail::WindowMode::Events(7),
+        trailhunt_cloudtrail::WindowMode::Session(600_000_000_000),
+        trailhunt_cloudtrail::WindowMode::Session(0),
+    ];
+    for (q, range, direct) in [
+        ("*", all, true),
+        ("* | count", all, true),
+        ("*", since, false),
+        ("* | head 3", all, false),
+        ("eventName=GetObject", all, false),
+        ("root", all, false),
+        ("* | groupbycount eventName", all, false),
+        (
+            "* | table window_id, window_index, eventID | head 50",
+            all,
+            false,
+        ),
+    ] {
+        // Windows matter only where events print whole (`*`): there, every mode.
+        let runs = [(2, modes[0]), (1, modes[1]), (3, modes[2]), (2, modes[3])];
+        let runs = if q == "*" { &runs[..] } else { &runs[..1] };
+        for &(threads, window) in runs {
+            let options = StreamOptions {
+                threads,
+                window,
+                ..Default::default()
+            };
+            let want = ndjson(&open(&path, options.clone()), q, range);
+            let cold = open(&path, options);
+            let (got, from_scan) = streamed(&cold, q, range);
+            assert_eq!(from_scan, direct, "{q}: streamed from the scan");
+            assert!(!want.is_empty(), "{q}: no rows to compare");
+            assert_eq!(got.len(), want.len(), "{q} {window:?}: row count");
+            for (i, (g, w)) in got.iter().zip(&want).enumerate() {
+                assert_eq!(g, w, "{q} {window:?} {threads} threads: row {i}");
+            }
+        }
+    }
+    // Windows in the whole stream are the loaded engine's, which cuts them after a load.
+    let loaded = common::engine(&path);
+    let want: Vec<serde_json::Value> = common::rows(&loaded, "*");
+    let (got, _) = streamed(&open(&path, StreamOptions::default()), "*", all);
+    let got: Vec<serde_json::Value> = got
+        .iter()
+        .map(|r| serde_json::from_str(r).unwrap())
+        .collect();
+    assert_eq!(got, want);
+}
+
+/// Why a stream may come straight from the scan: for a query that names no path, the
+/// plan made before the scan (nothing known) is the plan made after it; for one naming a
+/// path the data turns out to hold as an array, the two differ, and the stream (which then
+/// runs the query to the end and replans) still gives the answer of the loaded data.
+#[test]
+fn the_first_plan_streams_only_when_the_scan_cannot_change_it() {
+    let path = sample();
+    let all = TimeRange::default();
+    for (q, stable) in [
+        ("*", true),
+        ("* | count", true),
+        ("* | head 5", true),
+        (
+            "resources.ARN: * | stats count() by resources.ARN | sort -@q.count | head 3",
+            false,
+        ),
+    ] {
+        let cold = open(&path, StreamOptions::default());
+        let before = cold.explain(q, all).unwrap();
+        let (got, _) = streamed(&cold, q, all);
+        let after = cold.explain(q, all).unwrap();
+        assert_eq!(
+            before == after,
+            stable,
+            "{q}: the plans before and after the scan"
+        );
+        let loaded = common::engine(&path);
+        let got: Vec<serde_json::Value> = got
+            .iter()
+            .map(|r| serde_json::from_str(r).unwrap())
+            .collect();
+        assert_eq!(got, common::rows(&loaded, q), "{q}");
+    }
+}
+
+/// The scan's file reports reach the stream's handle: complete when the stream ends.
+#[test]
+fn the_stream_reports_its_files() {
+    let path = sample();
+    let listed = trailhunt_cloudtrail::discover(&[path.to_str().unwrap()])
+        .unwrap()
+        .sources
+        .len() as u64;
+    for q in ["* | count", "eventName=GetObject | count"] {
+        let e = open(&path, StreamOptions::default());
+        let query = trailhunt_lang::parse_query(q).unwrap();
+        let mut s = e.stream_query(&query, TimeRange::default()).unwrap();
+        while let Some(b) = s.next_batch() {
+            b.unwrap();
+        }
+        assert!(s.scan.files_read() > 0, "{q}");
+        assert!(s.scan.files_read() <= listed, "{q}");
+        let collected = e.run(q, TimeRange::default()).unwrap();
+        assert_eq!(s.scan.files_read(), collected.files_read, "{q}");
+        assert_eq!(s.scan.files().len(), collected.files.len(), "{q}");
+    }
 }

@@ -5,8 +5,8 @@ use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
 use datafusion::arrow::array::{Array, AsArray, RecordBatch};
 use datafusion::arrow::datatypes::{DataType, SchemaRef, TimeUnit, TimestampNanosecondType};
 use serde_json::value::RawValue;
-use trailhunt_engine::output::{RowWriter, cell_text};
 use trailhunt_engine::{Engine, EngineError, Output, TimeRange};
+use trailhunt_print::{RowWriter, cell_text};
 use trailhunt_rules::Rule;
 
 use crate::error::HuntError;

@@ -4,27 +4,7 @@
 use std::fmt::{self, Display, Formatter, Write};
 
 use crate::ast::*;
-
-/// Words that cannot be printed bare as a column or name.
-const KEYWORDS: [&str; 6] = ["and", "or", "not", "true", "false", "null"];
-
-/// Characters a key may hold without backticks.
-pub(crate) fn is_plain_key_char(c: char) -> bool {
-    c.is_alphanumeric() || matches!(c, '_' | '@' | '%' | '$')
-}
-
-fn needs_backticks(name: &str, extra: &[char]) -> bool {
-    let mut chars = name.chars();
-    match chars.next() {
-        None => return true,
-        Some(c) if c.is_ascii_digit() => return true,
-        Some(_) => {}
-    }
-    !name
-        .chars()
-        .all(|c| is_plain_key_char(c) || extra.contains(&c))
-        || KEYWORDS.iter().any(|k| k.eq_ignore_ascii_case(name))
-}
+use crate::lexical::{is_bare_reserved, needs_backticks};
 
 fn write_backticked(f: &mut Formatter<'_>, name: &str) -> fmt::Result {
     f.write_char('`')?;
@@ -66,11 +46,6 @@ impl Display for Ident {
             f.write_str(&self.name)
         }
     }
-}
-
-/// Characters that end a bare word (and so must be escaped inside one).
-pub(crate) fn is_bare_reserved(c: char) -> bool {
-    c.is_whitespace() || ":()\"'<>=|,~{}!#`\\*".contains(c)
 }
 
 impl Display for Value {
@@ -211,28 +186,9 @@ impl Display for ValueGroup {
     }
 }
 
-/// `sum(x)`, `count()`, `percentile(95, x)`: an aggregate without its alias.
-pub(crate) fn agg_call(agg: &Agg) -> String {
-    let mut out = format!("{}(", agg.func.name());
-    if let AggFunc::Percentile(p) = agg.func {
-        let _ = write!(out, "{p}");
-        if !agg.args.is_empty() {
-            out.push_str(", ");
-        }
-    }
-    for (i, arg) in agg.args.iter().enumerate() {
-        if i > 0 {
-            out.push_str(", ");
-        }
-        let _ = write!(out, "{arg}");
-    }
-    out.push(')');
-    out
-}
-
 impl Display for Agg {
     fn fmt(&self, f: &mut Formatter<'_>) -> fmt::Result {
-        f.write_str(&agg_call(self))?;
+        f.write_str(&self.call_text())?;
         if let Some(alias) = &self.alias {
             write!(f, " as {alias}")?;
         }

@@ -29,6 +29,7 @@
 pub mod ast;
 mod display;
 mod error;
+mod lexical;
 mod parser;
 mod span;
 pub mod suggest;

@@ -90,6 +90,16 @@ impl ScanLog {
     }
 }
 
+impl ScanLog {
+    /// Forget the files of an earlier scan (their reports, the count read) before the
+    /// same table is scanned again: the new scan reports them anew.
+    pub fn reset(&self) {
+        self.files.lock().unwrap_or_else(|p| p.into_inner()).clear();
+        self.files_read
+            .store(0, std::sync::atomic::Ordering::Relaxed);
+    }
+}
+
 /// The scan of CloudTrail files.
 pub struct CloudTrailExec {
     files: Arc<Vec<FileRef>>,

@@ -10,8 +10,8 @@ use tabled::builder::Builder;
 use tabled::settings::Style;
 use trailhunt_cloudtrail::catalog::Segment;
 use trailhunt_cloudtrail::schema::{KV, TYPED, TypedKind, kind};
-use trailhunt_engine::output::{Format, cell_text};
 use trailhunt_engine::{Engine, TimeRange};
+use trailhunt_print::{Format, cell_text};
 
 use super::helper::COMMANDS;
 use super::{Flow, Session, strip_indices};

@@ -13,9 +13,8 @@ use rustyline::config::{CompletionType, Config};
 use rustyline::error::ReadlineError;
 use rustyline::history::FileHistory;
 use rustyline::{EditMode, Editor};
-use trailhunt_engine::output::{Format, write_results};
-use trailhunt_engine::table::{TableOptions, write_table};
 use trailhunt_engine::{CancelToken, Engine, Output, TimeRange};
+use trailhunt_print::{Format, TableOptions, write_results, write_table};
 
 use crate::library::{Library, history_file};
 use crate::load_cmd::InputArgs;

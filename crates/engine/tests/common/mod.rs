@@ -7,8 +7,8 @@ use std::path::{Path, PathBuf};
 
 use serde_json::Value;
 use trailhunt_cloudtrail::{LoadOptions, discover};
-use trailhunt_engine::output::RowWriter;
 use trailhunt_engine::{Engine, TimeRange};
+use trailhunt_print::RowWriter;
 use trailhunt_source::{Listing, load};
 
 pub fn repo() -> PathBuf {

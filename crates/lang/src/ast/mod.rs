@@ -213,7 +213,7 @@ impl Value {
             return None;
         }
         let text = self.literal()?;
-        if crate::parser::is_number_literal(&text) {
+        if crate::lexical::is_number_literal(&text) {
             text.parse().ok()
         } else {
             None

@@ -106,8 +106,27 @@ impl Agg {
     pub fn output_name(&self) -> String {
         match &self.alias {
             Some(alias) => alias.name.clone(),
-            None => crate::display::agg_call(self),
+            None => self.call_text(),
         }
+    }
+    /// `sum(x)`, `count()`, `percentile(95, x)`: the canonical call text, without the alias.
+    pub fn call_text(&self) -> String {
+        use std::fmt::Write as _;
+        let mut out = format!("{}(", self.func.name());
+        if let AggFunc::Percentile(p) = self.func {
+            let _ = write!(out, "{p}");
+            if !self.args.is_empty() {
+                out.push_str(", ");
+            }
+        }
+        for (i, arg) in self.args.iter().enumerate() {
+            if i > 0 {
+                out.push_str(", ");
+            }
+            let _ = write!(out, "{arg}");
+        }
+        out.push(')');
+        out
     }
 }
 

@@ -10,7 +10,7 @@ use crate::suggest::did_you_mean;
 
 /// Characters that continue a word in an expression (so `notes` is not `not es`).
 fn is_expr_word_char(c: char) -> bool {
-    crate::display::is_plain_key_char(c) || c == '.' || c == '`'
+    crate::lexical::is_plain_key_char(c) || c == '.' || c == '`'
 }
 
 fn binary(op: BinOp, lhs: Expr, rhs: Expr) -> Expr {
@@ -180,7 +180,7 @@ impl<'a> Parser<'a> {
             Some(_) if self.expr_keyword("true") => literal(self, ExprKind::Bool(true)),
             Some(_) if self.expr_keyword("false") => literal(self, ExprKind::Bool(false)),
             Some(_) if self.expr_keyword("null") => literal(self, ExprKind::Null),
-            Some(c) if c == '`' || crate::display::is_plain_key_char(c) => {
+            Some(c) if c == '`' || crate::lexical::is_plain_key_char(c) => {
                 if let Some(name) = self.lex(lex::dotted_word) {
                     let name_span = Span::new(start, self.pos);
                     self.skip_ws();

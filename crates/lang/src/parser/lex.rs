@@ -5,14 +5,14 @@
 
 use nom::branch::alt;
 use nom::bytes::complete::{tag, take_while, take_while1};
-use nom::character::complete::{anychar, char, digit1, one_of};
-use nom::combinator::{map, map_res, opt, recognize, value, verify};
+use nom::character::complete::{anychar, char, digit1};
+use nom::combinator::{map, map_res, recognize, value, verify};
 use nom::multi::{fold_many0, fold_many1};
 use nom::sequence::{delimited, preceded};
 use nom::{IResult, Parser};
 
 use crate::ast::{Segment, ValuePart};
-use crate::display::{is_bare_reserved, is_plain_key_char};
+use crate::lexical::{is_bare_reserved, is_plain_key_char, number_len};
 
 /// Result of a token parser.
 pub(crate) type LResult<'a, O> = IResult<&'a str, O>;
@@ -32,14 +32,15 @@ pub(crate) fn dotted_word(i: &str) -> LResult<'_, &str> {
     recognize((word, fold_many0((char('.'), word), || (), |_, _| ()))).parse(i)
 }
 
-/// An unsigned number literal: `42`, `1.5`, `2e10`.
+/// An unsigned number literal: `42`, `1.5`, `2e10` (as [`number_len`] defines it).
 pub(crate) fn number(i: &str) -> LResult<'_, &str> {
-    recognize((
-        digit1,
-        opt((char('.'), digit1)),
-        opt((one_of("eE"), opt(one_of("+-")), digit1)),
-    ))
-    .parse(i)
+    match number_len(i) {
+        Some(n) => Ok((&i[n..], &i[..n])),
+        None => Err(nom::Err::Error(nom::error::Error::new(
+            i,
+            nom::error::ErrorKind::Digit,
+        ))),
+    }
 }
 
 /// An unsigned integer that fits in `u64`.
@@ -238,10 +239,4 @@ pub(crate) fn ident(i: &str) -> LResult<'_, String> {
         ),
     ))
     .parse(i)
-}
-
-/// Whether `text` is a number literal with an optional sign (`-1.5`, `+3`, `2e9`).
-pub(crate) fn is_number_literal(text: &str) -> bool {
-    let unsigned = text.strip_prefix(['-', '+']).unwrap_or(text);
-    matches!(number(unsigned), Ok(("", _)))
 }

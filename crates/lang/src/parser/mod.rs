@@ -15,8 +15,6 @@ mod stage;
 pub use stage::STAGE_NAMES;
 mod values;
 
-pub(crate) use lex::is_number_literal;
-
 use crate::Span;
 use crate::ast::{Filter, Query};
 use crate::error::{Diagnostics, ParseError};
@@ -229,7 +227,7 @@ impl<'a> Parser<'a> {
     /// Whether the next word is the keyword `kw`, as read in filters and stages.
     fn peek_keyword(&self, kw: &str) -> bool {
         self.peek_keyword_with(kw, |c| {
-            crate::display::is_bare_reserved(c) && c != '*' && c != '\\'
+            crate::lexical::is_bare_reserved(c) && c != '*' && c != '\\'
         })
     }
 
@@ -263,9 +261,9 @@ impl<'a> Parser<'a> {
         let rest = self.rest();
         let len = match rest.chars().next() {
             None => 0,
-            Some(c) if crate::display::is_bare_reserved(c) => c.len_utf8(),
+            Some(c) if crate::lexical::is_bare_reserved(c) => c.len_utf8(),
             Some(_) => rest
-                .find(crate::display::is_bare_reserved)
+                .find(crate::lexical::is_bare_reserved)
                 .unwrap_or(rest.len()),
         };
         Span::new(self.pos, self.pos + len)

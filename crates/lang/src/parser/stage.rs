@@ -115,7 +115,7 @@ impl<'a> Parser<'a> {
             && !self.peek_keyword("as")
             && self
                 .peek()
-                .is_some_and(|c| c == '`' || c == '*' || crate::display::is_plain_key_char(c))
+                .is_some_and(|c| c == '`' || c == '*' || crate::lexical::is_plain_key_char(c))
     }
 
     /// Columns separated by `,` (or whitespace), up to the end or `)`.

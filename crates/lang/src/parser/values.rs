@@ -226,7 +226,7 @@ impl<'a> Parser<'a> {
             Some(c)
                 if c != '"'
                     && c != '\''
-                    && crate::display::is_bare_reserved(c)
+                    && crate::lexical::is_bare_reserved(c)
                     && c != '*'
                     && c != '\\' =>
             {

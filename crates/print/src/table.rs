@@ -8,7 +8,7 @@ use tabled::builder::Builder;
 use tabled::settings::peaker::Priority;
 use tabled::settings::{Style, Width};
 
-use crate::output::{cell_text, flat_columns};
+use crate::cells::{cell_text, flat_columns};
 
 /// How a table is laid out.
 #[derive(Debug, Clone, Copy)]
