@@ -16,19 +16,30 @@ pub fn load_with_progress(listing: &Listing, opts: &LoadOptions) -> Result<Datas
     let progress = Progress::default();
     let done = AtomicBool::new(false);
     let start = Instant::now();
+    // How long a load runs before its bar shows (a load that finishes at once should not
+    // flash one). `TRAILHUNT_PROGRESS_AFTER_MS=0` always shows it, its final state
+    // included (the terminal tests use it: a fast load would otherwise show nothing).
+    let after = std::env::var("TRAILHUNT_PROGRESS_AFTER_MS")
+        .ok()
+        .and_then(|v| v.parse::<u64>().ok())
+        .map_or(Duration::from_millis(300), Duration::from_millis);
     std::thread::scope(|s| {
         s.spawn(|| {
             let mut drawn = false;
             while !done.load(Ordering::Relaxed) {
                 std::thread::sleep(Duration::from_millis(100));
-                // A load that finishes at once should not flash a bar.
-                if done.load(Ordering::Relaxed) || start.elapsed() < Duration::from_millis(300) {
+                if done.load(Ordering::Relaxed) || start.elapsed() < after {
                     continue;
                 }
                 let line = bar_line(&progress, start.elapsed(), width());
                 let mut err = std::io::stderr().lock();
                 let _ = write!(err, "\r{line}\x1b[K");
                 let _ = err.flush();
+                drawn = true;
+            }
+            if after.is_zero() {
+                let line = bar_line(&progress, start.elapsed(), width());
+                let _ = write!(std::io::stderr().lock(), "\r{line}\x1b[K");
                 drawn = true;
             }
             if drawn {

@@ -203,18 +203,22 @@ pub fn hints(query: &Query) -> LoadHints {
     }
 }
 
+/// The terms of `f`'s top-level conjunction (`f` itself when it is not one).
+fn conjunction(f: &Filter) -> Vec<&Filter> {
+    match &f.kind {
+        FilterKind::And(v) => v.iter().collect(),
+        _ => vec![f],
+    }
+}
+
 /// The terms of `f`'s top-level conjunction that test a typed string column against
 /// values (`eventName = GetObject`, `errorCode: (AccessDenied UnauthorizedOperation)`).
 /// The filter matches such a column exactly as [`Matcher::is_match`] matches its text
 /// (the match function's `Utf8` arm), so an event whose column fails every matcher
 /// fails the term.
 fn typed_tests(f: &Filter) -> Vec<TypedTest> {
-    let terms: Vec<&Filter> = match &f.kind {
-        FilterKind::And(v) => v.iter().collect(),
-        _ => vec![f],
-    };
     let mut out = Vec::new();
-    for t in terms {
+    for t in conjunction(f) {
         let FilterKind::Field(ff) = &t.kind else {
             continue;
         };
@@ -248,12 +252,8 @@ fn typed_tests(f: &Filter) -> Vec<TypedTest> {
 /// holding one. ASCII letters are compared case-insensitively, others exactly, as the
 /// matcher does.
 fn required_text(f: &Filter) -> Vec<String> {
-    let terms: Vec<&Filter> = match &f.kind {
-        FilterKind::And(v) => v.iter().collect(),
-        _ => vec![f],
-    };
     let mut out = Vec::new();
-    for t in terms {
+    for t in conjunction(f) {
         let value = match &t.kind {
             FilterKind::Text(v) => v,
             FilterKind::Field(ff) if matches!(ff.op, Op::Contains | Op::Eq) => {
