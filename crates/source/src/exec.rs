@@ -100,10 +100,9 @@ impl ScanLog {
     }
 }
 
-/// The scan of CloudTrail files.
-pub struct CloudTrailExec {
+/// What every partition of one scan shares.
+struct Scan {
     files: Arc<Vec<FileRef>>,
-    groups: Vec<Vec<usize>>,
     /// Columns of the full table schema to give, in order.
     projection: Vec<usize>,
     schema: SchemaRef,
@@ -111,9 +110,15 @@ pub struct CloudTrailExec {
     layout: TypedLayout,
     decode: DecodeOptions,
     limit: Option<usize>,
+    log: Arc<ScanLog>,
+}
+
+/// The scan of CloudTrail files.
+pub struct CloudTrailExec {
+    scan: Arc<Scan>,
+    groups: Vec<Vec<usize>>,
     /// Files the time range ruled out before the scan (for display).
     pruned: usize,
-    log: Arc<ScanLog>,
     metrics: ExecutionPlanMetricsSet,
     properties: Arc<PlanProperties>,
 }
@@ -121,7 +126,7 @@ pub struct CloudTrailExec {
 impl fmt::Debug for CloudTrailExec {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("CloudTrailExec")
-            .field("files", &self.files.len())
+            .field("files", &self.scan.files.len())
             .field("partitions", &self.groups.len())
             .finish()
     }
@@ -159,16 +164,18 @@ impl CloudTrailExec {
             Boundedness::Bounded,
         );
         Ok(CloudTrailExec {
-            files,
+            scan: Arc::new(Scan {
+                files,
+                projection,
+                schema,
+                catalog,
+                layout,
+                decode,
+                limit,
+                log,
+            }),
             groups,
-            projection,
-            schema,
-            catalog,
-            layout,
-            decode,
-            limit,
             pruned,
-            log,
             metrics: ExecutionPlanMetricsSet::new(),
             properties: Arc::new(properties),
         })
@@ -176,7 +183,7 @@ impl CloudTrailExec {
 
     /// What the scan found out about its files.
     pub fn log(&self) -> &Arc<ScanLog> {
-        &self.log
+        &self.scan.log
     }
 }
 
@@ -187,7 +194,7 @@ impl DisplayAs for CloudTrailExec {
             .groups
             .iter()
             .flatten()
-            .map(|&i| self.files[i].size)
+            .map(|&i| self.scan.files[i].size)
             .sum();
         match t {
             DisplayFormatType::TreeRender => write!(f, "files={files}"),
@@ -200,16 +207,16 @@ impl DisplayAs for CloudTrailExec {
                 if self.pruned > 0 {
                     write!(f, ", pruned_by_time={}", self.pruned)?;
                 }
-                if self.decode.skip_nested {
+                if self.scan.decode.skip_nested {
                     write!(f, ", nested=skipped")?;
                 }
-                if !self.decode.keep_if.is_empty() {
-                    write!(f, ", keep_if={:?}", self.decode.keep_if)?;
+                if !self.scan.decode.keep_if.is_empty() {
+                    write!(f, ", keep_if={:?}", self.scan.decode.keep_if)?;
                 }
-                if !self.decode.required_text.is_empty() {
-                    write!(f, ", required_text={:?}", self.decode.required_text)?;
+                if !self.scan.decode.required_text.is_empty() {
+                    write!(f, ", required_text={:?}", self.scan.decode.required_text)?;
                 }
-                if let Some(l) = self.limit {
+                if let Some(l) = self.scan.limit {
                     write!(f, ", limit={l}")?;
                 }
                 Ok(())
@@ -278,15 +285,8 @@ impl ExecutionPlan for CloudTrailExec {
             json: MetricBuilder::new(&self.metrics).counter("json_bytes", partition),
         };
         let job = Job {
-            files: self.files.clone(),
+            scan: self.scan.clone(),
             group: group.clone(),
-            projection: self.projection.clone(),
-            schema: self.schema.clone(),
-            catalog: self.catalog.clone(),
-            layout: self.layout.clone(),
-            decode: self.decode.clone(),
-            limit: self.limit,
-            log: self.log.clone(),
             counters,
         };
         let (tx, rx) = tokio::sync::mpsc::channel::<Result<RecordBatch>>(2);
@@ -305,7 +305,7 @@ impl ExecutionPlan for CloudTrailExec {
             item
         });
         Ok(Box::pin(RecordBatchStreamAdapter::new(
-            self.schema.clone(),
+            self.scan.schema.clone(),
             stream,
         )))
     }
@@ -319,15 +319,8 @@ struct Counters {
 }
 
 struct Job {
-    files: Arc<Vec<FileRef>>,
+    scan: Arc<Scan>,
     group: Vec<usize>,
-    projection: Vec<usize>,
-    schema: SchemaRef,
-    catalog: Arc<Catalog>,
-    layout: TypedLayout,
-    decode: DecodeOptions,
-    limit: Option<usize>,
-    log: Arc<ScanLog>,
     counters: Counters,
 }
 
@@ -374,11 +367,15 @@ impl Job {
     }
 
     fn run(self, tx: &Sender, handle: Option<tokio::runtime::Handle>) {
-        let cap = match self.decode.max_file_bytes {
+        let cap = match self.scan.decode.max_file_bytes {
             0 => trailhunt_cloudtrail::DEFAULT_MAX_FILE_BYTES,
             n => n,
         };
-        let mut decoder = Decoder::new(&self.catalog, self.layout.clone(), &self.decode);
+        let mut decoder = Decoder::new(
+            &self.scan.catalog,
+            self.scan.layout.clone(),
+            &self.scan.decode,
+        );
         // Row ranges of the decoder's rows: (first row, source rank), in order.
         let mut spans: VecDeque<(usize, u32)> = VecDeque::new();
         let mut emitted = 0usize;
@@ -388,7 +385,7 @@ impl Job {
         loop {
             // Keep a few object reads in flight (local files are read in turn).
             while ahead.len() < READ_AHEAD && next < self.group.len() {
-                let f = &self.files[self.group[next]];
+                let f = &self.scan.files[self.group[next]];
                 if let (Location::Object { store, path }, Some(h)) = (&f.location, &handle) {
                     let object = crate::s3::S3Object {
                         key: path.clone(),
@@ -414,13 +411,13 @@ impl Job {
                 let Some(h) = &handle else { break };
                 let fetched = h.block_on(task).unwrap_or_else(|e| {
                     Fetched::Report(unreadable_report(
-                        &self.files[self.group[i]].display,
+                        &self.scan.files[self.group[i]].display,
                         format!("the read stopped: {e}"),
                     ))
                 });
                 (i, fetched)
             } else if next < self.group.len() {
-                let f = &self.files[self.group[next]];
+                let f = &self.scan.files[self.group[next]];
                 next += 1;
                 let fetched = match &f.location {
                     Location::Local(src) => Self::fetch_local(src, &f.display, cap),
@@ -433,7 +430,7 @@ impl Job {
             } else {
                 break;
             };
-            let file = &self.files[self.group[i]];
+            let file = &self.scan.files[self.group[i]];
             let report = match fetched {
                 Fetched::Report(r) => r,
                 Fetched::Bytes(bytes) => {
@@ -451,7 +448,7 @@ impl Job {
             if report.shape.as_deref() == Some("no-match") {
                 self.counters.skipped.add(1);
             }
-            self.log.record(report);
+            self.scan.log.record(report);
             let last = next >= self.group.len() && ahead.is_empty();
             match decoder.take_batches(last) {
                 Ok(batches) => {
@@ -459,7 +456,7 @@ impl Job {
                         let n = b.num_rows();
                         let out = self.finish_batch(b, emitted, &mut spans);
                         emitted += n;
-                        let out = match (out, self.limit) {
+                        let out = match (out, self.scan.limit) {
                             (Ok(b), Some(l)) if sent + b.num_rows() > l => Ok(b.slice(0, l - sent)),
                             (o, _) => o,
                         };
@@ -469,7 +466,7 @@ impl Job {
                         if tx.blocking_send(out).is_err() {
                             return; // the query stopped reading
                         }
-                        if self.limit.is_some_and(|l| sent >= l) {
+                        if self.scan.limit.is_some_and(|l| sent >= l) {
                             return;
                         }
                     }
@@ -481,13 +478,15 @@ impl Job {
             }
         }
         use std::sync::atomic::Ordering::Relaxed;
-        self.log
+        self.scan
+            .log
             .records_without_time
             .fetch_add(decoder.records_without_time(), Relaxed);
-        self.log
+        self.scan
+            .log
             .records_outside_range
             .fetch_add(decoder.records_outside_range(), Relaxed);
-        self.log.finished_partitions.fetch_add(1, Relaxed);
+        self.scan.log.finished_partitions.fetch_add(1, Relaxed);
     }
 
     /// Add the order key (when projected) and project `b` (rows `first..` of the
@@ -500,20 +499,17 @@ impl Job {
     ) -> Result<RecordBatch> {
         let n = b.num_rows();
         let order_at = b.num_columns();
-        let wants_order = self.projection.contains(&order_at);
+        let wants_order = self.scan.projection.contains(&order_at);
         let mut columns: Vec<ArrayRef> = b.columns().to_vec();
         if wants_order {
             let ts = b
                 .column_by_name(TIMESTAMP)
                 .ok_or_else(|| DataFusionError::Internal("no timestamp column".into()))?;
-            let eid_name = schema::typed_name(
-                schema::TYPED
-                    .iter()
-                    .position(|(p, _)| p == &["eventID"])
-                    .unwrap_or(0),
-            );
-            let eid = b
-                .column_by_name(&eid_name)
+            // Typed columns come first, in `TYPED` order: `eventID` sits at its index.
+            let eid = schema::TYPED
+                .iter()
+                .position(|(p, _)| p == &["eventID"])
+                .and_then(|i| b.columns().get(i))
                 .ok_or_else(|| DataFusionError::Internal("no eventID column".into()))?
                 .as_string::<i32>();
             let spans_now: Vec<(usize, u32)> = spans.iter().copied().collect();
@@ -531,6 +527,7 @@ impl Job {
             spans.pop_front();
         }
         let projected: Vec<ArrayRef> = self
+            .scan
             .projection
             .iter()
             .map(|&i| columns.get(i).cloned())
@@ -538,7 +535,7 @@ impl Job {
             .ok_or_else(|| DataFusionError::Internal("projection out of range".into()))?;
         let opts = datafusion::arrow::array::RecordBatchOptions::new().with_row_count(Some(n));
         Ok(RecordBatch::try_new_with_options(
-            self.schema.clone(),
+            self.scan.schema.clone(),
             projected,
             &opts,
         )?)
