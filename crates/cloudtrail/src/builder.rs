@@ -514,21 +514,14 @@ impl Builder {
         std::mem::take(&mut self.spoiled)
     }
 
-    /// Decode with or without the `keep_if` tests (a spoiled file is decoded again
-    /// without them).
-    pub(crate) fn suspend_keep_if(&mut self, suspend: bool) -> Vec<Option<crate::KeepIf>> {
-        if suspend {
-            std::mem::replace(&mut self.keep_if, vec![None; TYPED.len()])
-        } else {
-            Vec::new()
-        }
+    /// Take the `keep_if` tests out, to decode a spoiled file again without them.
+    pub(crate) fn take_keep_if(&mut self) -> Vec<Option<crate::KeepIf>> {
+        std::mem::replace(&mut self.keep_if, vec![None; TYPED.len()])
     }
 
-    /// Put back tests taken by [`Self::suspend_keep_if`].
+    /// Put back tests taken by [`Self::take_keep_if`].
     pub(crate) fn restore_keep_if(&mut self, tests: Vec<Option<crate::KeepIf>>) {
-        if !tests.is_empty() {
-            self.keep_if = tests;
-        }
+        self.keep_if = tests;
     }
 
     /// Keep only records with `from <= event time < to`; the others are dropped as they

@@ -320,7 +320,7 @@ impl Worker<'_> {
             self.b.rollback(file_start);
             self.b.filtered_out = filtered_before;
             self.b.outside_range = outside_before;
-            let tests = self.b.suspend_keep_if(true);
+            let tests = self.b.take_keep_if();
             let mut ctx = Ctx {
                 b: &mut self.b,
                 cat: &mut self.cat,

@@ -90,12 +90,30 @@ pub const TYPED: &[(&[&str], TypedKind)] = &[
 ];
 
 /// Index into [`TYPED`] of the columns the loader derives from.
-pub(crate) mod col {
+pub mod col {
+    /// `eventTime`: the `timestamp` column.
     pub const EVENT_TIME: usize = 1;
+    /// `sourceIPAddress`: `entity_id` without an ARN.
     pub const SOURCE_IP: usize = 5;
+    /// `eventID`: part of the order key.
+    pub const EVENT_ID: usize = 10;
+    /// `recipientAccountId`: `account_id` without the identity's account.
     pub const RECIPIENT_ACCOUNT: usize = 15;
+    /// `userIdentity.arn`: `entity_id`.
     pub const USER_ARN: usize = 21;
+    /// `userIdentity.accountId`: `account_id`.
     pub const USER_ACCOUNT: usize = 22;
+}
+
+/// The typed columns (indexes into [`TYPED`]) the loader derives column `name` from
+/// (`entity_id`, `account_id`, `timestamp`); empty for any other column.
+pub fn derived_from(name: &str) -> &'static [usize] {
+    match name {
+        ENTITY_ID => &[col::USER_ARN, col::SOURCE_IP],
+        ACCOUNT_ID => &[col::USER_ACCOUNT, col::RECIPIENT_ACCOUNT],
+        TIMESTAMP => &[col::EVENT_TIME],
+        _ => &[],
+    }
 }
 
 /// CloudTrail's top-level record fields (CLOUDTRAIL.md), in the order records list them.
@@ -403,6 +421,18 @@ pub fn table_schema() -> SchemaRef {
 
 #[cfg(test)]
 mod tests {
+
+    #[test]
+    fn column_indexes_name_their_fields() {
+        let at = |c: usize| TYPED[c].0.join(".");
+        assert_eq!(at(col::EVENT_TIME), "eventTime");
+        assert_eq!(at(col::SOURCE_IP), "sourceIPAddress");
+        assert_eq!(at(col::EVENT_ID), "eventID");
+        assert_eq!(at(col::RECIPIENT_ACCOUNT), "recipientAccountId");
+        assert_eq!(at(col::USER_ARN), "userIdentity.arn");
+        assert_eq!(at(col::USER_ACCOUNT), "userIdentity.accountId");
+    }
+
     use super::*;
 
     #[test]

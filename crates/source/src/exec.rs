@@ -505,11 +505,10 @@ impl Job {
             let ts = b
                 .column_by_name(TIMESTAMP)
                 .ok_or_else(|| DataFusionError::Internal("no timestamp column".into()))?;
-            // Typed columns come first, in `TYPED` order: `eventID` sits at its index.
-            let eid = schema::TYPED
-                .iter()
-                .position(|(p, _)| p == &["eventID"])
-                .and_then(|i| b.columns().get(i))
+            // Typed columns come first, in `TYPED` order.
+            let eid = b
+                .columns()
+                .get(schema::col::EVENT_ID)
                 .ok_or_else(|| DataFusionError::Internal("no eventID column".into()))?
                 .as_string::<i32>();
             let spans_now: Vec<(usize, u32)> = spans.iter().copied().collect();

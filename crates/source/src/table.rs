@@ -87,30 +87,17 @@ impl CloudTrailTable {
 /// projected ones, the event time (always: it is the time of every record and its
 /// warnings), and what the projected derived columns are made of.
 fn typed_columns(full: &Schema, projection: &[usize], keep_if: &[KeepIf]) -> Vec<bool> {
-    fn mark(want: &mut [bool], path: &[&str]) {
-        if let Some(i) = schema::TYPED.iter().position(|(p, _)| *p == path) {
-            want[i] = true;
-        }
-    }
     let mut want = vec![false; schema::TYPED.len()];
-    mark(&mut want, &["eventTime"]);
+    want[schema::col::EVENT_TIME] = true;
     for &i in projection {
         let name = full.field(i).name().as_str();
         if let Some(c) = (0..schema::TYPED.len()).find(|&c| schema::typed_name(c) == name) {
             want[c] = true;
-            continue;
+        } else if name == ORDER {
+            want[schema::col::EVENT_ID] = true;
         }
-        match name {
-            ORDER => mark(&mut want, &["eventID"]),
-            schema::ENTITY_ID => {
-                mark(&mut want, &["userIdentity", "arn"]);
-                mark(&mut want, &["sourceIPAddress"]);
-            }
-            schema::ACCOUNT_ID => {
-                mark(&mut want, &["userIdentity", "accountId"]);
-                mark(&mut want, &["recipientAccountId"]);
-            }
-            _ => {}
+        for &c in schema::derived_from(name) {
+            want[c] = true;
         }
     }
     // What a tested column holds decides whether its record is kept.
