@@ -535,8 +535,10 @@ impl Engine {
         let hints = pushdown::hints(query);
         // Windows are cut over every event: a query reading them keeps them all. Windows
         // filled in for printed events (`winfill`) find their events again by the order
-        // key, whose position part counts the records of a file: keep them all too.
-        let keep_if = if hints.needs_windows {
+        // key, whose position part counts the records of a file: keep them all too. A
+        // wildcard's columns are the paths of the records read (`learn_paths`), as
+        // without tests: keep them all.
+        let keep_if = if hints.needs_windows || hints.wildcards {
             Vec::new()
         } else {
             hints.keep_if()
