@@ -10,6 +10,7 @@ use datafusion::arrow::array::{
     StructArray, TimestampNanosecondArray, UInt8Array, UInt32Array,
 };
 use datafusion::arrow::buffer::{BooleanBuffer, Buffer, NullBuffer, OffsetBuffer, ScalarBuffer};
+use datafusion::arrow::datatypes::UInt32Type;
 use datafusion::arrow::error::ArrowError;
 
 use crate::catalog::{LocalCatalog, Segment};
@@ -158,7 +159,15 @@ pub(crate) struct Builder {
     source: Vec<i32>,
     source_names: Vec<String>,
     kv_offsets: Vec<i32>,
+    /// Each nested value's path id, in this process's catalog (the batch gets a path
+    /// dictionary instead, see [`Self::finish_kv`]).
     kv_keys: Vec<u32>,
+    /// Per path id met: its canonical form (see [`crate::catalog::canonical`]), taken
+    /// from the catalog once per builder.
+    path_text: Vec<Option<Box<str>>>,
+    /// Per path id: its code in the path dictionary of the batch being finished
+    /// (`u32::MAX` outside [`Self::finish_kv`]).
+    code_of: Vec<u32>,
     kv_vals: StrCol,
     kv_kinds: Vec<u8>,
     /// Records whose event time was missing or unparseable (with no fallback either).
@@ -184,6 +193,8 @@ pub(crate) struct Builder {
     /// Per typed column: a test its string must pass for the record to be able to match
     /// the query (see [`crate::KeepIf`]).
     keep_if: Vec<Option<crate::KeepIf>>,
+    /// Some column has a `keep_if` test (so each record needs its checkpoint).
+    filtering: bool,
     /// The typed columns (bits by index in [`TYPED`]) whose `keep_if` test the current
     /// record failed: the rest of it is skipped unread (its time aside), and it is
     /// dropped at its end.
@@ -226,6 +237,8 @@ impl Builder {
             source_names: Vec::new(),
             kv_offsets: vec![0],
             kv_keys: Vec::new(),
+            path_text: Vec::new(),
+            code_of: Vec::new(),
             kv_vals: StrCol::new(),
             kv_kinds: Vec::new(),
             bad_times: 0,
@@ -239,6 +252,7 @@ impl Builder {
             skip_nested: false,
             want: vec![true; TYPED.len()],
             keep_if: vec![None; TYPED.len()],
+            filtering: false,
             failed: 0,
             filtered_out: 0,
             spoiled: false,
@@ -434,7 +448,7 @@ impl Builder {
         self.set.iter_mut().for_each(|s| *s = false);
         self.forwarder_time = None;
         self.failed = 0;
-        if self.range.is_some() || self.filters() {
+        if self.range.is_some() || self.filtering {
             self.record_start = Some(self.checkpoint());
         }
     }
@@ -452,12 +466,9 @@ impl Builder {
         for t in tests {
             if let Some(slot) = self.keep_if.get_mut(t.column) {
                 *slot = Some(t.clone());
+                self.filtering = true;
             }
         }
-    }
-
-    fn filters(&self) -> bool {
-        self.keep_if.iter().any(Option::is_some)
     }
 
     /// Store no nested values (a query that reads only typed columns needs none).
@@ -542,12 +553,25 @@ impl Builder {
         if self.layout.typed(id).is_some() {
             cat.count_nested_at_typed(id);
         }
+        if self.path_text.get(id as usize).is_none_or(Option::is_none) {
+            self.learn_path(cat, id);
+        }
         self.kv_keys.push(id);
         match v {
             Some(v) => self.kv_vals.push(v),
             None => self.kv_vals.push_null(),
         }
         self.kv_kinds.push(k);
+    }
+
+    #[cold]
+    fn learn_path(&mut self, cat: &LocalCatalog<'_>, id: u32) {
+        let i = id as usize;
+        if i >= self.path_text.len() {
+            self.path_text.resize(i + 1, None);
+            self.code_of.resize(i + 1, u32::MAX);
+        }
+        self.path_text[i] = Some(cat.canonical(id));
     }
 
     /// The current record's typed column `c` holds a value that fails its test: it
@@ -816,8 +840,29 @@ impl Builder {
         RecordBatch::try_new(schema::load_schema(), columns).map(Some)
     }
 
+    /// The nested column, its paths as a dictionary of canonical paths (the ones this
+    /// batch uses, in order of first use): a batch carries its paths, so any process
+    /// reads it — a cache file, a spill file, a cluster executor's output — whatever
+    /// its catalog holds.
     fn finish_kv(&mut self) -> Result<ListArray, ArrowError> {
-        let keys = UInt32Array::from(shrunk(std::mem::take(&mut self.kv_keys)));
+        let ids = std::mem::take(&mut self.kv_keys);
+        let mut codes = Vec::with_capacity(ids.len());
+        let mut used: Vec<u32> = Vec::new();
+        for &id in &ids {
+            // Every id pushed was learnt (`push_kv_uncounted`), so both maps hold it.
+            let code = &mut self.code_of[id as usize];
+            if *code == u32::MAX {
+                *code = used.len() as u32;
+                used.push(id);
+            }
+            codes.push(*code);
+        }
+        let paths = StringArray::from_iter_values(used.iter().map(|&id| {
+            self.code_of[id as usize] = u32::MAX;
+            self.path_text[id as usize].as_deref().unwrap_or_default()
+        }));
+        let keys =
+            DictionaryArray::<UInt32Type>::try_new(UInt32Array::from(codes), Arc::new(paths))?;
         let vals = self.kv_vals.finish()?;
         let kinds = UInt8Array::from(shrunk(std::mem::take(&mut self.kv_kinds)));
         let entries = StructArray::try_new(

@@ -37,6 +37,122 @@ pub struct PathInfo {
     pub display_no_index: String,
     /// Depth (1 for top-level keys).
     pub depth: u32,
+    /// The canonical form (see [`canonical_segment`]): what a batch's path dictionary
+    /// holds, so any process can read the batch.
+    pub canonical: Box<str>,
+}
+
+/// Append one segment to a canonical path: keys joined by `.` with `\`, `.` and `[`
+/// escaped by a backslash, array positions as `[n]`. Unlike the display form it never
+/// quotes, and every path has exactly one spelling, parsed back by [`parse_canonical`].
+pub fn canonical_segment(out: &mut String, segment: &Segment, first: bool) {
+    match segment {
+        Segment::Key(k) => {
+            if !first {
+                out.push('.');
+            }
+            for c in k.chars() {
+                if matches!(c, '\\' | '.' | '[') {
+                    out.push('\\');
+                }
+                out.push(c);
+            }
+        }
+        Segment::Index(i) => {
+            let _ = write!(out, "[{i}]");
+        }
+    }
+}
+
+/// The canonical form of a chain of segments (see [`canonical_segment`]).
+pub fn canonical(segments: &[Segment]) -> String {
+    let mut out = String::new();
+    for (i, s) in segments.iter().enumerate() {
+        canonical_segment(&mut out, s, i == 0);
+    }
+    out
+}
+
+/// The segments of a canonical path; `None` when `s` is not one (a dangling escape, an
+/// unclosed or non-numeric position, or a path starting with a position).
+pub fn parse_canonical(s: &str) -> Option<Vec<Segment>> {
+    let mut out = Vec::new();
+    let mut key = String::new();
+    let mut chars = s.chars();
+    // A key is open (it may be empty) until a `.` closes it or a position follows it.
+    let mut open = true;
+    while let Some(c) = chars.next() {
+        match c {
+            '\\' => {
+                key.push(chars.next()?);
+                open = true;
+            }
+            '.' => {
+                if open {
+                    out.push(Segment::Key(std::mem::take(&mut key).into()));
+                }
+                open = true;
+            }
+            '[' => {
+                if open {
+                    if out.is_empty() && key.is_empty() {
+                        return None;
+                    }
+                    out.push(Segment::Key(std::mem::take(&mut key).into()));
+                }
+                let mut digits = String::new();
+                loop {
+                    match chars.next()? {
+                        ']' => break,
+                        d if d.is_ascii_digit() => digits.push(d),
+                        _ => return None,
+                    }
+                }
+                out.push(Segment::Index(digits.parse().ok()?));
+                open = false;
+            }
+            c => {
+                if !open {
+                    // `a[0]b`: a key must follow a position after a `.`.
+                    return None;
+                }
+                key.push(c);
+            }
+        }
+    }
+    if open {
+        out.push(Segment::Key(key.into()));
+    }
+    Some(out)
+}
+
+/// What a set of records holds at each path: how many records hold it and how many keep
+/// a typed path's value in the nested column. A cache file keeps these in its metadata
+/// and the planner merges them into its catalog before planning
+/// ([`Catalog::merge_stats`]), so paths, "did you mean" and the plan's choices are
+/// known without reading a record.
+#[derive(Debug, Clone, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct PathStats {
+    /// One entry per path, in catalog order (a parent before its children).
+    pub paths: Vec<PathStat>,
+}
+
+/// One path of [`PathStats`].
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct PathStat {
+    /// The canonical path (see [`canonical`]).
+    #[serde(rename = "p")]
+    pub path: Box<str>,
+    /// Records holding the path (a value at it or below it).
+    #[serde(rename = "n", default, skip_serializing_if = "is_zero")]
+    pub records: u64,
+    /// Records keeping a value at this typed path in the nested column.
+    #[serde(rename = "t", default, skip_serializing_if = "is_zero")]
+    pub nested_at_typed: u64,
+}
+
+fn is_zero(n: &u64) -> bool {
+    *n == 0
 }
 
 #[derive(Default)]
@@ -44,6 +160,8 @@ struct Interner {
     infos: Vec<PathInfo>,
     keys: HashMap<u32, HashMap<Box<str>, u32>>,
     indices: HashMap<(u32, u32), u32>,
+    /// Canonical form → id, for reading path dictionaries.
+    canonical: FxHashMap<Box<str>, u32>,
 }
 
 /// The shared, append-only path catalog of one loaded data set.
@@ -91,6 +209,7 @@ impl Catalog {
             display: String::new(),
             display_no_index: String::new(),
             depth: 0,
+            canonical: "".into(),
         };
         let inner = Interner {
             infos: vec![root],
@@ -147,10 +266,18 @@ impl Catalog {
             return id;
         }
         let id = inner.infos.len() as u32;
-        let (pd, pdn, depth) = {
+        let (pd, pdn, depth, mut canon) = {
             let p = &inner.infos[parent as usize];
-            (p.display.clone(), p.display_no_index.clone(), p.depth)
+            let canon = p.canonical.to_string();
+            (
+                p.display.clone(),
+                p.display_no_index.clone(),
+                p.depth,
+                canon,
+            )
         };
+        canonical_segment(&mut canon, &segment, parent == ROOT);
+        let canon: Box<str> = canon.into();
         let (display, display_no_index) = match &segment {
             Segment::Key(k) => {
                 let shown = display_key(k);
@@ -177,12 +304,14 @@ impl Catalog {
                 inner.indices.insert((parent, *i), id);
             }
         }
+        inner.canonical.insert(canon.clone(), id);
         inner.infos.push(PathInfo {
             parent,
             segment,
             display,
             display_no_index,
             depth: depth + 1,
+            canonical: canon,
         });
         drop(inner);
         if let Ok(mut c) = self.counts.write() {
@@ -270,6 +399,86 @@ impl Catalog {
             .ok()
             .and_then(|i| i.infos.get(id as usize).map(|p| p.display.clone()))
             .unwrap_or_default()
+    }
+
+    /// The canonical form of path `id` (see [`canonical_segment`]).
+    pub fn canonical(&self, id: u32) -> Box<str> {
+        self.inner
+            .read()
+            .ok()
+            .and_then(|i| i.infos.get(id as usize).map(|p| p.canonical.clone()))
+            .unwrap_or_default()
+    }
+
+    /// The ids of canonical paths (a batch's path dictionary), interning the ones not
+    /// seen yet; a string that is no canonical path maps to [`ROOT`], which no nested
+    /// value has, so it matches nothing and shows nothing.
+    pub fn ids_of<'s>(&self, paths: impl ExactSizeIterator<Item = Option<&'s str>>) -> Vec<u32> {
+        let mut out = Vec::with_capacity(paths.len());
+        let mut missing = Vec::new();
+        if let Ok(inner) = self.inner.read() {
+            for (i, p) in paths.enumerate() {
+                match p.and_then(|p| inner.canonical.get(p)) {
+                    Some(id) => out.push(*id),
+                    None => {
+                        out.push(ROOT);
+                        if let Some(p) = p {
+                            missing.push((i, p));
+                        }
+                    }
+                }
+            }
+        }
+        for (i, p) in missing {
+            out[i] = self.intern_canonical(p);
+        }
+        out
+    }
+
+    /// The id of a canonical path, interned when new ([`ROOT`] when `path` is none).
+    pub fn intern_canonical(&self, path: &str) -> u32 {
+        let Some(segments) = parse_canonical(path) else {
+            return ROOT;
+        };
+        let mut id = ROOT;
+        for s in segments {
+            id = match s {
+                Segment::Key(k) => self.key(id, &k),
+                Segment::Index(i) => self.index(id, i),
+            };
+        }
+        id
+    }
+
+    /// The statistics of every path some record holds (see [`PathStats`]).
+    pub fn stats(&self) -> PathStats {
+        let mut paths = Vec::new();
+        self.for_each(|id, info| {
+            let (records, nested_at_typed) = (self.count(id), self.nested_at_typed(id));
+            if records > 0 || nested_at_typed > 0 {
+                paths.push(PathStat {
+                    path: info.canonical.clone(),
+                    records,
+                    nested_at_typed,
+                });
+            }
+        });
+        PathStats { paths }
+    }
+
+    /// Add `stats` (of records read elsewhere: a cache file, another process) to this
+    /// catalog's, interning their paths.
+    pub fn merge_stats(&self, stats: &PathStats) {
+        for p in &stats.paths {
+            let id = self.intern_canonical(&p.path);
+            if id == ROOT {
+                continue;
+            }
+            self.add_count(id, p.records);
+            if p.nested_at_typed > 0 {
+                self.add_nested_at_typed(id, p.nested_at_typed);
+            }
+        }
     }
 
     /// The chain of segments from the root to `id` (root excluded).
@@ -452,6 +661,11 @@ impl<'c> LocalCatalog<'c> {
         self.catalog.array_of(id)
     }
 
+    /// The canonical form of path `id` (see [`Catalog::canonical`]; takes the read lock).
+    pub fn canonical(&self, id: u32) -> Box<str> {
+        self.catalog.canonical(id)
+    }
+
     /// The segments of path `id` (see [`Catalog::segments`]; takes the read lock).
     pub fn segments(&self, id: u32) -> Vec<Segment> {
         self.catalog.segments(id)
@@ -543,6 +757,87 @@ mod tests {
             .recv_timeout(std::time::Duration::from_secs(20))
             .expect("for_each deadlocked with a writer waiting");
         assert_eq!(parents, vec!["".to_string(), "a".to_string()]);
+    }
+
+    #[test]
+    fn canonical_paths_spell_every_path_once_and_parse_back() {
+        let k = |s: &str| Segment::Key(s.into());
+        let cases: Vec<(Vec<Segment>, &str)> = vec![
+            (vec![k("eventName")], "eventName"),
+            (
+                vec![k("resources"), Segment::Index(0), k("ARN")],
+                "resources[0].ARN",
+            ),
+            (
+                vec![k("a"), Segment::Index(2), Segment::Index(10)],
+                "a[2][10]",
+            ),
+            (vec![k("a"), k("x.y")], r"a.x\.y"),
+            (vec![k("a.b")], r"a\.b"),
+            (vec![k("a"), k("")], "a."),
+            (vec![k(""), k("b")], ".b"),
+            (vec![k("a"), k(""), k("b")], "a..b"),
+            (vec![k("[0]")], r"\[0]"),
+            (vec![k(r"back\slash"), k("`q`")], r"back\\slash.`q`"),
+            (vec![k("x"), Segment::Index(1), k("[1]")], r"x[1].\[1]"),
+            (vec![k("ünï cødé")], "ünï cødé"),
+        ];
+        let c = Catalog::new();
+        for (segments, text) in &cases {
+            assert_eq!(canonical(segments), *text, "{segments:?}");
+            assert_eq!(parse_canonical(text).as_ref(), Some(segments), "{text}");
+            // Interned the usual way, the catalog gives the same form and finds it again.
+            let mut id = ROOT;
+            for s in segments {
+                id = match s {
+                    Segment::Key(key) => c.key(id, key),
+                    Segment::Index(i) => c.index(id, *i),
+                };
+            }
+            assert_eq!(&*c.canonical(id), *text);
+            assert_eq!(c.intern_canonical(text), id);
+        }
+        for bad in ["[0]", "a[x]", "a[1", "a\\", "a[0]b"] {
+            assert_eq!(parse_canonical(bad), None, "{bad}");
+        }
+        // A fresh catalog learns paths from a dictionary, in its own id order.
+        let d = Catalog::new();
+        d.key(ROOT, "other");
+        let texts: Vec<Option<&str>> = cases.iter().map(|(_, t)| Some(*t)).collect();
+        let ids = d.ids_of(texts.iter().copied());
+        for ((segments, _), id) in cases.iter().zip(&ids) {
+            assert_eq!(&d.segments(*id), segments);
+        }
+        assert_eq!(d.ids_of([None, Some("a[x]")].into_iter()), vec![ROOT, ROOT]);
+    }
+
+    #[test]
+    fn path_statistics_merge_into_a_catalog_with_other_ids() {
+        let a = Catalog::new();
+        let rp = a.key(ROOT, "requestParameters");
+        let bucket = a.key(rp, "bucketName");
+        let res = a.key(ROOT, "resources");
+        let r1 = a.index(res, 1);
+        a.add_count(bucket, 3);
+        a.add_count(r1, 2);
+        a.add_nested_at_typed(rp, 1);
+        let stats = a.stats();
+        let json = serde_json::to_string(&stats).unwrap();
+        let back: PathStats = serde_json::from_str(&json).unwrap();
+        assert_eq!(back, stats);
+        // `resources` itself was never counted: only the paths records hold travel.
+        assert_eq!(stats.paths.len(), 3, "{json}");
+
+        let b = Catalog::new();
+        b.key(ROOT, "zzz");
+        b.merge_stats(&back);
+        b.merge_stats(&back);
+        let id = |c: &Catalog, p: &str| c.intern_canonical(p);
+        assert_ne!(id(&b, "requestParameters.bucketName"), bucket);
+        assert_eq!(b.count(id(&b, "requestParameters.bucketName")), 6);
+        assert_eq!(b.count(id(&b, "resources[1]")), 4);
+        assert_eq!(b.nested_at_typed(id(&b, "requestParameters")), 2);
+        assert_eq!(b.count(id(&b, "resources")), 0);
     }
 
     #[test]

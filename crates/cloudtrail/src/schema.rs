@@ -364,7 +364,12 @@ pub fn kv_item() -> Arc<Field> {
 /// The fields of one [`KV`] entry.
 pub fn kv_fields() -> Fields {
     Fields::from(vec![
-        Field::new("k", DataType::UInt32, false),
+        // The path: a code into the batch's dictionary of canonical paths.
+        Field::new(
+            "k",
+            DataType::Dictionary(Box::new(DataType::UInt32), Box::new(DataType::Utf8)),
+            false,
+        ),
         Field::new("v", DataType::Utf8, true),
         Field::new("t", DataType::UInt8, false),
     ])

@@ -461,8 +461,8 @@ impl Engine {
     /// the second plan runs, over a catalog that now holds every path the scan can meet.
     pub fn run_query(&self, query: &Query, range: TimeRange) -> Result<Output, EngineError> {
         let start = Instant::now();
-        let log = self.prepare_scan(query)?;
         let hints = pushdown::hints(query);
+        let log = self.prepare_scan(&hints)?;
         if hints.wildcards && self.stream.is_some() {
             // Wildcards expand to the paths the data has (and their errors list them):
             // learn them first, with one pass that keeps nothing.
@@ -528,11 +528,13 @@ impl Engine {
     }
 
     /// For a streaming engine: register a table that reads what `query` needs.
-    fn prepare_scan(&self, query: &Query) -> Result<Option<Arc<ScanLog>>, EngineError> {
+    fn prepare_scan(
+        &self,
+        hints: &pushdown::LoadHints,
+    ) -> Result<Option<Arc<ScanLog>>, EngineError> {
         let Some(stream) = &self.stream else {
             return Ok(None);
         };
-        let hints = pushdown::hints(query);
         // Windows are cut over every event: a query reading them keeps them all. Windows
         // filled in for printed events (`winfill`) find their events again by the order
         // key, whose position part counts the records of a file: keep them all too. A
@@ -547,7 +549,7 @@ impl Engine {
         let required_text = if hints.reads_windows {
             Vec::new()
         } else {
-            hints.required_text
+            hints.required_text.clone()
         };
         let table = self.table(
             stream,
@@ -663,7 +665,7 @@ impl Engine {
     pub fn explain(&self, text: &str, range: TimeRange) -> Result<String, EngineError> {
         let parsed = trailhunt_lang::explain(text).map_err(EngineError::Query)?;
         let query = trailhunt_lang::parse_query(text).map_err(EngineError::Query)?;
-        self.prepare_scan(&query)?;
+        self.prepare_scan(&pushdown::hints(&query))?;
         let plan = self.plan(&query, range)?;
         let state = self.ctx.state();
         let optimized = state

@@ -76,6 +76,11 @@ impl Snapshot {
 }
 
 impl PathSel {
+    /// The catalog the pattern resolves in.
+    pub fn catalog(&self) -> &Catalog {
+        &self.catalog
+    }
+
     /// The ids `pattern` covers in `catalog`.
     pub fn new(pattern: Vec<Segment>, catalog: Arc<Catalog>, layout: TypedLayout) -> Self {
         PathSel {

@@ -161,7 +161,7 @@ impl Engine {
             (Some(_), Some(fill)) => fill,
             (Some(_), None) => return Ok(self.collected(self.run_query(query, range)?)),
         };
-        let log = self.prepare_scan(query)?;
+        let log = self.prepare_scan(&hints)?;
         let (plan, warnings) = self.plan_for(query, range, &hints)?;
         let (mut schema, mut batches) = self.stream_plan(plan)?;
         if fill && let Some(stream) = &self.stream {

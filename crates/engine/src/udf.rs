@@ -111,7 +111,7 @@ impl MatchUdf {
     #[inline]
     fn entry(&self, kv: &Kv<'_>, i: usize, ids: Option<&Snapshot>) -> bool {
         if let Some(ids) = ids
-            && !ids.contains(kv.keys[i])
+            && !ids.contains(kv.id(i))
         {
             return false;
         }
@@ -126,14 +126,21 @@ impl MatchUdf {
     fn column(&self, arr: &ArrayRef, out: &mut [bool]) -> Result<()> {
         match arr.data_type() {
             DataType::List(_) => {
-                let snap = self.ids.as_ref().map(|s| (s, s.snap()));
-                if let Some((sel, snap)) = &snap
-                    && sel.nothing_nested(snap)
+                // The batch's paths first: resolving them interns the ones this process
+                // has not seen (a batch read from elsewhere), which the snapshot taken
+                // after it then covers.
+                let kv = match &self.ids {
+                    Some(sel) => Kv::with_ids(arr, sel.catalog())?,
+                    None => Kv::new(arr)?,
+                };
+                let snap = self.ids.as_ref().map(|s| s.snap());
+                if let Some(snap) = &snap
+                    && !kv.any_id(|id| snap.contains(id))
                 {
+                    // No path of this batch is one the test reads.
                     return Ok(());
                 }
-                let ids = snap.as_ref().map(|(_, s)| s.as_ref());
-                let kv = Kv::new(arr)?;
+                let ids = snap.as_deref();
                 if let Some(pre) = &self.prefilter {
                     // A sliced list shares its child values with the other slices of the
                     // batch it came from: search only this slice's entries (`lo..hi`), not
@@ -346,13 +353,13 @@ impl ScalarUDFImpl for ExistsUdf {
             .next()
             .ok_or_else(|| DataFusionError::Internal("th_exists needs the nested column".into()))?
             .into_array(n)?;
-        let kv = Kv::new(&arr)?;
+        let kv = Kv::with_ids(&arr, self.ids.catalog())?;
         let ids = self.ids.snap();
         let out: BooleanArray = (0..n)
             .map(|row| {
                 Some(
                     kv.range(row)
-                        .any(|i| ids.contains(kv.keys[i]) && kv.kinds[i] != kind::NULL),
+                        .any(|i| ids.contains(kv.id(i)) && kv.kinds[i] != kind::NULL),
                 )
             })
             .collect();
@@ -455,7 +462,7 @@ impl ScalarUDFImpl for GetUdf {
                 "th_get needs the nested column".into(),
             ));
         };
-        let kv = Kv::new(kv_arr)?;
+        let kv = Kv::with_ids(kv_arr, self.spec.ids.catalog())?;
         if self.spec.mode == GetMode::AsWritten && !self.spec.object {
             let ids = self.spec.ids.snap();
             return Ok(ColumnarValue::Array(self.as_written(n, &kv, typed, &ids)?));
@@ -482,7 +489,7 @@ impl ScalarUDFImpl for GetUdf {
                     }
                 }
                 for i in kv.range(row) {
-                    let id = kv.keys[i];
+                    let id = kv.id(i);
                     if !ids.contains(id) {
                         continue;
                     }
@@ -503,7 +510,7 @@ impl ScalarUDFImpl for GetUdf {
             }
             let found = kv
                 .range(row)
-                .find(|&i| ids.contains(kv.keys[i]) && kv.kinds[i] != kind::NULL);
+                .find(|&i| ids.contains(kv.id(i)) && kv.kinds[i] != kind::NULL);
             match found.and_then(|i| kv.value(i)) {
                 Some(v) => b.append_value(v),
                 None => b.append_null(),
@@ -539,7 +546,7 @@ impl GetUdf {
         for row in 0..n {
             let found = kv
                 .range(row)
-                .find(|&i| ids.contains(kv.keys[i]) && kv.kinds[i] != kind::NULL);
+                .find(|&i| ids.contains(kv.id(i)) && kv.kinds[i] != kind::NULL);
             if let Some(i) = found {
                 b.append_value(leaf(kv.value(i), kv.kinds[i]).to_string());
                 continue;
@@ -580,7 +587,7 @@ impl GetUdf {
                 .map(|t| t.value(row));
             let nested = kv
                 .range(row)
-                .filter(|&i| ids.contains(kv.keys[i]) && kv.kinds[i] != kind::NULL)
+                .filter(|&i| ids.contains(kv.id(i)) && kv.kinds[i] != kind::NULL)
                 .filter_map(|i| kv.value(i));
             for v in typed_vals.chain(nested) {
                 if !vals.contains(&v) {

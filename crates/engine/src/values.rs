@@ -6,21 +6,33 @@ use std::sync::Arc;
 
 use datafusion::arrow::array::{Array, ArrayRef, AsArray, ListArray, StringArray};
 use datafusion::arrow::compute::cast;
-use datafusion::arrow::datatypes::{DataType, Field, TimestampNanosecondType};
+use datafusion::arrow::datatypes::{
+    DataType, Field, TimestampNanosecondType, UInt8Type, UInt32Type,
+};
 use datafusion::common::{DataFusionError, Result};
 use datafusion::scalar::ScalarValue;
 use serde_json::Value;
+use trailhunt_cloudtrail::Catalog;
+use trailhunt_cloudtrail::catalog::ROOT;
 use trailhunt_cloudtrail::time::format_rfc3339;
 
 /// Field metadata marking a Utf8 column whose values are JSON text (printed as JSON).
 pub const JSON_META: &str = "trailhunt.json";
 
 /// A view of one batch's nested-values column.
+///
+/// Each value's path is a code into the batch's own dictionary of canonical paths (the
+/// batch carries its paths: it may come from another process, a cache file or a spill
+/// file); [`Kv::with_ids`] maps the codes to this process's catalog ids once per batch.
 pub struct Kv<'a> {
     /// The column: one list of values per row.
     pub list: &'a ListArray,
-    /// Each value's path id (in the catalog).
-    pub keys: &'a [u32],
+    /// Each value's code in [`Kv::paths`].
+    pub codes: &'a [u32],
+    /// The batch's path dictionary: canonical paths (`trailhunt_cloudtrail::catalog`).
+    pub paths: &'a StringArray,
+    /// Per code: its path id in the catalog (empty unless made by [`Kv::with_ids`]).
+    ids: Vec<u32>,
     /// Each value as text (null for JSON null).
     pub vals: &'a StringArray,
     /// Each value's JSON kind (`trailhunt_cloudtrail::schema::kind`).
@@ -28,25 +40,57 @@ pub struct Kv<'a> {
 }
 
 impl<'a> Kv<'a> {
-    /// View `arr`, a nested-values column.
+    /// View `arr`, a nested-values column, without resolving its paths.
     pub fn new(arr: &'a ArrayRef) -> Result<Self> {
-        let list = arr
-            .as_list_opt::<i32>()
-            .ok_or_else(|| DataFusionError::Internal("nested column is not a list".into()))?;
-        let st = list.values().as_struct();
-        let keys = st
-            .column(0)
-            .as_primitive::<datafusion::arrow::datatypes::UInt32Type>();
-        let vals = st.column(1).as_string::<i32>();
-        let kinds = st
-            .column(2)
-            .as_primitive::<datafusion::arrow::datatypes::UInt8Type>();
+        let bad = |what: &str| DataFusionError::Internal(format!("nested column: {what}"));
+        let list = arr.as_list_opt::<i32>().ok_or_else(|| bad("not a list"))?;
+        let st = list
+            .values()
+            .as_struct_opt()
+            .ok_or_else(|| bad("entries are not structs"))?;
+        let (Some(keys), Some(vals), Some(kinds)) = (
+            st.column(0).as_dictionary_opt::<UInt32Type>(),
+            st.column(1).as_string_opt::<i32>(),
+            st.column(2).as_primitive_opt::<UInt8Type>(),
+        ) else {
+            return Err(bad("entries are not (path, value, kind)"));
+        };
+        let paths = keys
+            .values()
+            .as_string_opt::<i32>()
+            .ok_or_else(|| bad("paths are not text"))?;
         Ok(Kv {
             list,
-            keys: keys.values(),
+            codes: keys.keys().values(),
+            paths,
+            ids: Vec::new(),
             vals,
             kinds: kinds.values(),
         })
+    }
+
+    /// View `arr` with its paths resolved in `catalog` (interning the paths it has not
+    /// seen: a batch read from elsewhere teaches the catalog its paths).
+    pub fn with_ids(arr: &'a ArrayRef, catalog: &Catalog) -> Result<Self> {
+        let mut kv = Kv::new(arr)?;
+        kv.ids = catalog.ids_of(kv.paths.iter());
+        Ok(kv)
+    }
+
+    /// Does the batch's dictionary hold a path whose id passes `f`? (With ids: see
+    /// [`Kv::with_ids`].) The dictionary may hold paths no value uses (a slice of a batch
+    /// shares its dictionary), so `true` means "maybe".
+    pub fn any_id(&self, f: impl Fn(u32) -> bool) -> bool {
+        self.ids.iter().any(|&id| f(id))
+    }
+
+    /// The catalog id of value `i`'s path ([`ROOT`] unless made by [`Kv::with_ids`]).
+    #[inline]
+    pub fn id(&self, i: usize) -> u32 {
+        self.ids
+            .get(self.codes[i] as usize)
+            .copied()
+            .unwrap_or(ROOT)
     }
 
     /// The values of row `row`, as indexes into `keys`, `kinds` and [`Kv::value`].

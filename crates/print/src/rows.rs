@@ -67,9 +67,12 @@ impl<'a> RowWriter<'a> {
             let segs: Vec<Segment> = path.iter().map(|k| Segment::Key((*k).into())).collect();
             node.insert(&segs, value_at(c, i, false));
         }
-        if let Some(kv) = batch.column_by_name(KV).and_then(|c| Kv::new(c).ok()) {
+        if let Some(kv) = batch
+            .column_by_name(KV)
+            .and_then(|c| Kv::with_ids(c, self.catalog).ok())
+        {
             for j in kv.range(i) {
-                node.insert(&self.segs(kv.keys[j]), leaf(kv.value(j), kv.kinds[j]));
+                node.insert(&self.segs(kv.id(j)), leaf(kv.value(j), kv.kinds[j]));
             }
         }
         if let Node::Object(m) = &mut node {

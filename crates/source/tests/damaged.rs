@@ -312,7 +312,9 @@ fn rows_with_nested(data: &trailhunt_cloudtrail::Dataset) -> Vec<(String, Vec<(S
             let st = entries.as_struct();
             let keys = st
                 .column(0)
-                .as_primitive::<datafusion::arrow::datatypes::UInt32Type>();
+                .as_dictionary::<datafusion::arrow::datatypes::UInt32Type>();
+            let paths = keys.values().as_string::<i32>();
+            let path = |i: usize| paths.value(keys.keys().value(i) as usize);
             let vals = st.column(1).as_string::<i32>();
             let mut pairs: Vec<(String, String)> = (0..st.len())
                 .map(|i| {
@@ -321,7 +323,8 @@ fn rows_with_nested(data: &trailhunt_cloudtrail::Dataset) -> Vec<(String, Vec<(S
                     } else {
                         vals.value(i)
                     };
-                    (data.catalog.display(keys.value(i)), v.to_string())
+                    let id = data.catalog.intern_canonical(path(i));
+                    (data.catalog.display(id), v.to_string())
                 })
                 .collect();
             pairs.sort();

@@ -79,13 +79,16 @@ fn nested(data: &Dataset) -> BTreeMap<String, Vec<(String, Option<String>, u8)>>
         for r in 0..b.num_rows() {
             let entries = kv.value(r);
             let st = entries.as_struct();
-            let keys = st.column(0).as_primitive::<UInt32Type>();
+            let keys = st.column(0).as_dictionary::<UInt32Type>();
+            let paths = keys.values().as_string::<i32>();
+            let path = |i: usize| paths.value(keys.keys().value(i) as usize);
             let vals = st.column(1).as_string::<i32>();
             let kinds = st.column(2).as_primitive::<UInt8Type>();
             let list = (0..st.len())
                 .map(|i| {
                     let v = (!vals.is_null(i)).then(|| vals.value(i).to_string());
-                    (data.catalog.display(keys.value(i)), v, kinds.value(i))
+                    let id = data.catalog.intern_canonical(path(i));
+                    (data.catalog.display(id), v, kinds.value(i))
                 })
                 .collect();
             out.insert(ids.value(r).to_string(), list);

@@ -4,12 +4,11 @@ use std::collections::{BTreeMap, HashMap};
 use std::io::Write;
 
 use anyhow::{Result, bail};
-use datafusion::arrow::array::{Array, AsArray};
-use datafusion::arrow::datatypes::{UInt8Type, UInt32Type};
 use tabled::builder::Builder;
 use tabled::settings::Style;
 use trailhunt_cloudtrail::catalog::Segment;
 use trailhunt_cloudtrail::schema::{KV, TYPED, TypedKind, kind};
+use trailhunt_engine::values::Kv;
 use trailhunt_engine::{Engine, TimeRange};
 use trailhunt_print::{Format, cell_text};
 
@@ -367,14 +366,11 @@ fn scan_kinds(engine: &Engine) -> HashMap<u32, u8> {
         let Some(kv) = b.column_by_name(KV) else {
             continue;
         };
-        let list = kv.as_list::<i32>();
-        let st = list.values().as_struct();
-        let keys = st.column(0).as_primitive::<UInt32Type>();
-        let kinds = st.column(2).as_primitive::<UInt8Type>();
-        for j in 0..st.len() {
-            if keys.is_valid(j) && kinds.is_valid(j) {
-                *m.entry(keys.value(j)).or_default() |= 1u8 << kinds.value(j).min(5);
-            }
+        let Ok(kv) = Kv::with_ids(kv, engine.catalog()) else {
+            continue;
+        };
+        for j in 0..kv.codes.len() {
+            *m.entry(kv.id(j)).or_default() |= 1u8 << kv.kinds[j].min(5);
         }
     }
     m
