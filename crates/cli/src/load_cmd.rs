@@ -52,6 +52,10 @@ pub struct InputArgs {
     /// also needs AWS_ALLOW_HTTP=true [default: AWS_ENDPOINT_URL, else AWS's].
     #[arg(long, value_name = "URL")]
     pub endpoint: Option<String>,
+    /// Read the sources `trailhunt index` cached in DIR from there (the rest from their
+    /// JSON, in the same scan).
+    #[arg(long, value_name = "DIR", env = "TRAILHUNT_CACHE")]
+    pub cache: Option<std::path::PathBuf>,
 }
 
 impl InputArgs {
@@ -110,7 +114,11 @@ impl InputArgs {
                 objects.extend(trailhunt_source::listing::objects(&store, listed));
             }
         }
-        Ok(trailhunt_source::Listing::new(&found, objects))
+        let mut listing = trailhunt_source::Listing::new(&found, objects);
+        if let Some(dir) = &self.cache {
+            listing.cache = Some(std::sync::Arc::new(open_cache(dir)?));
+        }
+        Ok(listing)
     }
 
     /// After a query or a load: print the files' problems to stderr, and apply
@@ -147,6 +155,19 @@ impl InputArgs {
         self.check_files(&data.report.files)?;
         Ok(data)
     }
+}
+
+/// The cache in `dir`, which must exist (a mistyped folder should not silently read
+/// every file from its JSON).
+pub fn open_cache(dir: &std::path::Path) -> Result<trailhunt_source::cache::Cache> {
+    if !dir.is_dir() {
+        anyhow::bail!(
+            "--cache {}: no such folder; make the cache first with `trailhunt index PATH... --cache {}`",
+            dir.display(),
+            dir.display()
+        );
+    }
+    Ok(trailhunt_source::cache::Cache::open(dir)?)
 }
 
 #[derive(Copy, Clone, Debug, PartialEq, Eq, ValueEnum)]

@@ -3,6 +3,7 @@
 mod detect_cmd;
 mod generate_cmd;
 mod hunt_cmd;
+mod index_cmd;
 mod library;
 mod library_cmd;
 mod load_cmd;
@@ -31,6 +32,10 @@ enum Command {
     /// time range, entities and windows.
     #[command(after_help = load_cmd::EXAMPLES)]
     Load(load_cmd::LoadArgs),
+    /// Parse CloudTrail sources once into a Parquet cache that later commands read
+    /// instead of the JSON (incremental: a second run indexes only what changed).
+    #[command(after_help = index_cmd::EXAMPLES)]
+    Index(index_cmd::IndexArgs),
     /// Write a realistic synthetic CloudTrail tree (S3 delivery layout, gzipped) with
     /// planted attack stories, for trying trailhunt out and for benchmarks.
     #[command(after_help = generate_cmd::EXAMPLES)]
@@ -78,6 +83,7 @@ fn main() -> ExitCode {
     let result = match cli.command {
         Command::Load(args) => load_cmd::run(args),
         Command::Generate(args) => generate_cmd::run(args),
+        Command::Index(args) => index_cmd::run(args),
         Command::Query(args) => query_cmd::run(args),
         Command::Explain(args) => query_cmd::explain(args),
         Command::Repl(args) => repl::run(args),

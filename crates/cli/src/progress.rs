@@ -10,8 +10,14 @@ use trailhunt_source::{Listing, load};
 /// Load `listing`, showing files, records, bytes and rate while it runs when standard
 /// error is a terminal; nothing otherwise (logs and pipes stay clean).
 pub fn load_with_progress(listing: &Listing, opts: &LoadOptions) -> Result<Dataset, LoadError> {
+    with_progress(|p| load(listing, opts, p))
+}
+
+/// Run `f`, which counts its progress into the [`Progress`] it is given, with the bar on
+/// standard error when it is a terminal (`f` gets none otherwise).
+pub fn with_progress<T>(f: impl FnOnce(Option<&Progress>) -> T) -> T {
     if !std::io::stderr().is_terminal() {
-        return load(listing, opts, None);
+        return f(None);
     }
     let progress = Progress::default();
     let done = AtomicBool::new(false);
@@ -46,7 +52,7 @@ pub fn load_with_progress(listing: &Listing, opts: &LoadOptions) -> Result<Datas
                 let _ = write!(std::io::stderr().lock(), "\r\x1b[K");
             }
         });
-        let r = load(listing, opts, Some(&progress));
+        let r = f(Some(&progress));
         done.store(true, Ordering::Relaxed);
         r
     })

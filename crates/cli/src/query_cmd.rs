@@ -247,6 +247,9 @@ pub struct ExplainArgs {
     /// The S3 endpoint for `s3://` inputs.
     #[arg(long, value_name = "URL")]
     endpoint: Option<String>,
+    /// Read the sources cached in DIR from there (see `trailhunt index`).
+    #[arg(long, value_name = "DIR", env = "TRAILHUNT_CACHE")]
+    cache: Option<std::path::PathBuf>,
     /// Run the query and show each operator's metrics (rows, time; the scan's files,
     /// bytes and rows per partition).
     #[arg(long)]
@@ -283,6 +286,7 @@ pub fn explain(args: ExplainArgs) -> Result<ExitCode> {
         threads: 0,
         max_file_size: trailhunt_cloudtrail::DEFAULT_MAX_FILE_BYTES,
         endpoint: args.endpoint,
+        cache: args.cache,
     };
     let engine = args.engine.open(&input, range)?;
     let shown = if args.analyze {

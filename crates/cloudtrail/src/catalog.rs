@@ -681,6 +681,21 @@ impl<'c> LocalCatalog<'c> {
         self.counts[i] += 1;
     }
 
+    /// Count `n` more records holding path `id`.
+    #[inline]
+    pub fn count_n(&mut self, id: u32, n: u64) {
+        let i = id as usize;
+        if i >= self.counts.len() {
+            self.counts.resize(i + 1, 0);
+        }
+        self.counts[i] += n;
+    }
+
+    /// The catalog behind this cache.
+    pub fn catalog(&self) -> &'c Catalog {
+        self.catalog
+    }
+
     /// Count one more record keeping a value at typed path `id` in the nested column.
     #[inline]
     pub fn count_nested_at_typed(&mut self, id: u32) {

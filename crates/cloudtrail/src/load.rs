@@ -82,7 +82,7 @@ pub struct Progress {
 }
 
 /// What happened to one file.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, serde::Deserialize, PartialEq)]
 pub struct FileReport {
     /// The file.
     pub path: String,

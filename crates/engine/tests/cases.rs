@@ -252,6 +252,49 @@ fn streaming(path: &Path, threads: usize) -> Engine {
     Engine::open(listing, options).unwrap()
 }
 
+/// Caches of the inputs (`trailhunt index`), made once per input.
+#[derive(Default)]
+struct Caches {
+    made: HashMap<
+        PathBuf,
+        (
+            tempfile::TempDir,
+            std::sync::Arc<trailhunt_source::cache::Cache>,
+        ),
+    >,
+    loaded: HashMap<(PathBuf, Load), Engine>,
+}
+
+impl Caches {
+    /// A streaming engine over `path` reading every source from its cache.
+    fn streaming(&mut self, path: &Path) -> Engine {
+        let (_, cache) = self
+            .made
+            .entry(path.to_path_buf())
+            .or_insert_with(|| common::indexed(path));
+        let options = trailhunt_engine::StreamOptions {
+            threads: 2,
+            ..Default::default()
+        };
+        Engine::open(common::cached_listing(path, cache), options).unwrap()
+    }
+
+    /// An engine over `path` loaded (as `load` says) from its cache.
+    fn loaded(&mut self, path: &Path, load: &Load) -> &Engine {
+        let (_, cache) = self
+            .made
+            .entry(path.to_path_buf())
+            .or_insert_with(|| common::indexed(path));
+        let listing = common::cached_listing(path, cache);
+        self.loaded
+            .entry((path.to_path_buf(), load.clone()))
+            .or_insert_with(|| {
+                let data = trailhunt_source::load(&listing, &load.options(), None).unwrap();
+                Engine::new(data, 2).unwrap()
+            })
+    }
+}
+
 /// Two rows are the same: equal JSON, numbers compared as numbers.
 fn same(a: &Value, b: &Value) -> bool {
     match (a, b) {
@@ -286,6 +329,7 @@ fn cases() {
     let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests");
     let update = std::env::var_os("UPDATE_CASES").is_some();
     let mut engines = Engines::default();
+    let mut caches = Caches::default();
     let mut raw: HashMap<PathBuf, Vec<Value>> = HashMap::new();
     let mut failures = Vec::new();
     let mut unavailable = Vec::new();
@@ -341,6 +385,15 @@ fn cases() {
                         break;
                     }
                 }
+            }
+            // And read from the columnar cache: streamed, and loaded into memory.
+            let s = run(&caches.streaming(&path), &c.query, c.load.range());
+            if s.trim_end() != c.expected {
+                failures.push(fail("streaming from the cache", &s));
+            }
+            let s = run(caches.loaded(&path, &c.load), &c.query, c.load.range());
+            if s.trim_end() != c.expected {
+                failures.push(fail("loaded from the cache", &s));
             }
             if r.trim_end() == c.expected && order_sensitive(&c.query) {
                 'threads: for threads in [1, 3, 8] {

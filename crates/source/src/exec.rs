@@ -28,6 +28,8 @@ use trailhunt_cloudtrail::{
     unreadable_report,
 };
 
+use crate::cache::read::{Columns, PathCounter, Piece, in_range, read_segment, with_source};
+use crate::cache::{Cache, Segment};
 use crate::listing::{FileRef, Location};
 use crate::order;
 
@@ -117,6 +119,10 @@ struct Scan {
 pub struct CloudTrailExec {
     scan: Arc<Scan>,
     groups: Vec<Vec<usize>>,
+    /// Per partition: the cached rows it reads (see [`CloudTrailExec::with_cache`]).
+    segments: Vec<Vec<Segment>>,
+    /// Per partition: fresh cached sources without rows, with their reports.
+    empty: Vec<Vec<(usize, FileReport)>>,
     /// Files the time range ruled out before the scan (for display).
     pruned: usize,
     metrics: ExecutionPlanMetricsSet,
@@ -163,7 +169,10 @@ impl CloudTrailExec {
             EmissionType::Incremental,
             Boundedness::Bounded,
         );
+        let n = groups.len();
         Ok(CloudTrailExec {
+            segments: vec![Vec::new(); n],
+            empty: vec![Vec::new(); n],
             scan: Arc::new(Scan {
                 files,
                 projection,
@@ -185,11 +194,50 @@ impl CloudTrailExec {
     pub fn log(&self) -> &Arc<ScanLog> {
         &self.scan.log
     }
+
+    /// Read the sources `cache` holds fresh from its chunks instead of their JSON: they
+    /// leave their partitions' files, and the chunk rows are spread over the partitions
+    /// in segments of at most [`SEGMENT_ROWS`] rows.
+    pub fn with_cache(mut self, cache: Option<&Cache>) -> Self {
+        let Some(cache) = cache else {
+            return self;
+        };
+        let mut all = Vec::new();
+        for (p, g) in self.groups.iter_mut().enumerate() {
+            let split = cache.split(&self.scan.files, g.iter().copied());
+            *g = split.raw;
+            self.empty[p].extend(split.empty);
+            all.extend(split.segments);
+        }
+        let mut pieces: Vec<Segment> = all
+            .into_iter()
+            .flat_map(|s| s.split(SEGMENT_ROWS))
+            .collect();
+        // The biggest first, each to the partition with the fewest cached rows.
+        pieces.sort_by_key(|s| std::cmp::Reverse(s.rows()));
+        let mut load = vec![0u64; self.groups.len()];
+        for s in pieces {
+            let p = (0..load.len()).min_by_key(|&p| load[p]).unwrap_or(0);
+            load[p] += s.rows();
+            self.segments[p].push(s);
+        }
+        self
+    }
 }
+
+/// The most rows of one chunk a partition reads as one piece of work.
+pub const SEGMENT_ROWS: u64 = 131_072;
 
 impl DisplayAs for CloudTrailExec {
     fn fmt_as(&self, t: DisplayFormatType, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let files: usize = self.groups.iter().map(Vec::len).sum();
+        let cached: usize = self
+            .segments
+            .iter()
+            .flatten()
+            .map(|s| s.runs.len())
+            .sum::<usize>()
+            + self.empty.iter().map(Vec::len).sum::<usize>();
         let bytes: u64 = self
             .groups
             .iter()
@@ -204,6 +252,9 @@ impl DisplayAs for CloudTrailExec {
                     "CloudTrailExec: files={files}, bytes={bytes}, partitions={}",
                     self.groups.len()
                 )?;
+                if cached > 0 {
+                    write!(f, ", cached={cached}")?;
+                }
                 if self.pruned > 0 {
                     write!(f, ", pruned_by_time={}", self.pruned)?;
                 }
@@ -287,6 +338,8 @@ impl ExecutionPlan for CloudTrailExec {
         let job = Job {
             scan: self.scan.clone(),
             group: group.clone(),
+            segments: self.segments.get(partition).cloned().unwrap_or_default(),
+            empty: self.empty.get(partition).cloned().unwrap_or_default(),
             counters,
         };
         let (tx, rx) = tokio::sync::mpsc::channel::<Result<RecordBatch>>(2);
@@ -321,10 +374,32 @@ struct Counters {
 struct Job {
     scan: Arc<Scan>,
     group: Vec<usize>,
+    segments: Vec<Segment>,
+    empty: Vec<(usize, FileReport)>,
     counters: Counters,
 }
 
+/// Where a partition's output stands: rows emitted and sent, and the sources of the rows
+/// still to be emitted (see [`Job::finish_batch`]).
+#[derive(Default)]
+struct Emitted {
+    /// Row ranges: (first row, source rank), in order.
+    spans: VecDeque<(usize, u32)>,
+    emitted: usize,
+    sent: usize,
+}
+
 type Sender = tokio::sync::mpsc::Sender<Result<RecordBatch>>;
+
+/// How reading a cached segment ended.
+enum Cached {
+    Done,
+    /// The query stopped reading, or the limit is reached.
+    Stop,
+    /// The chunk could not be read from some run on: these files are to be decoded
+    /// (and why, for the first one's report).
+    Failed(Vec<usize>, String),
+}
 
 /// One file's bytes, or why there are none.
 enum Fetched {
@@ -371,26 +446,55 @@ impl Job {
             0 => trailhunt_cloudtrail::DEFAULT_MAX_FILE_BYTES,
             n => n,
         };
+        let mut out = Emitted::default();
+        // Cached sources first; those whose chunk fails are decoded with the rest.
+        let mut group = self.group.clone();
+        for (i, mut report) in self.empty.iter().cloned() {
+            report.path = self.scan.files[i].display.clone();
+            self.counters.files.add(1);
+            self.scan.log.record(report);
+        }
+        // Per file decoded because its chunk failed: the warning its report gets.
+        let mut fallback: std::collections::HashMap<usize, String> = Default::default();
+        for seg in &self.segments {
+            match self.read_cached(seg, tx, &mut out) {
+                Cached::Done => {}
+                Cached::Stop => return,
+                Cached::Failed(rest, why) => {
+                    if let Some(&first) = rest.first() {
+                        let more = match rest.len() - 1 {
+                            0 => String::new(),
+                            n => format!(" (and {n} more files of that chunk)"),
+                        };
+                        fallback.insert(
+                            first,
+                            format!(
+                                "read from its JSON, not the cache{more}: {why}; \
+                                 `trailhunt index` indexes it again"
+                            ),
+                        );
+                    }
+                    group.extend(rest);
+                }
+            }
+        }
         let mut decoder = Decoder::new(
             &self.scan.catalog,
             self.scan.layout.clone(),
             &self.scan.decode,
         );
-        // Row ranges of the decoder's rows: (first row, source rank), in order.
-        let mut spans: VecDeque<(usize, u32)> = VecDeque::new();
-        let mut emitted = 0usize;
-        let mut sent = 0usize;
         let mut ahead: VecDeque<(usize, tokio::task::JoinHandle<Fetched>)> = VecDeque::new();
         let mut next = 0usize;
         loop {
             // Keep a few object reads in flight (local files are read in turn).
-            while ahead.len() < READ_AHEAD && next < self.group.len() {
-                let f = &self.scan.files[self.group[next]];
+            while ahead.len() < READ_AHEAD && next < group.len() {
+                let f = &self.scan.files[group[next]];
                 if let (Location::Object { store, path }, Some(h)) = (&f.location, &handle) {
                     let object = crate::s3::S3Object {
                         key: path.clone(),
                         size: f.size,
                         display: f.display.clone(),
+                        version: None,
                     };
                     let store = store.clone();
                     let task = h.spawn(async move {
@@ -411,13 +515,13 @@ impl Job {
                 let Some(h) = &handle else { break };
                 let fetched = h.block_on(task).unwrap_or_else(|e| {
                     Fetched::Report(unreadable_report(
-                        &self.scan.files[self.group[i]].display,
+                        &self.scan.files[group[i]].display,
                         format!("the read stopped: {e}"),
                     ))
                 });
                 (i, fetched)
-            } else if next < self.group.len() {
-                let f = &self.scan.files[self.group[next]];
+            } else if next < group.len() {
+                let f = &self.scan.files[group[next]];
                 next += 1;
                 let fetched = match &f.location {
                     Location::Local(src) => Self::fetch_local(src, &f.display, cap),
@@ -430,43 +534,33 @@ impl Job {
             } else {
                 break;
             };
-            let file = &self.scan.files[self.group[i]];
-            let report = match fetched {
+            let file = &self.scan.files[group[i]];
+            let mut report = match fetched {
                 Fetched::Report(r) => r,
                 Fetched::Bytes(bytes) => {
                     self.counters.bytes.add(bytes.len());
-                    let start = decoder.total_rows() + emitted;
+                    let start = decoder.total_rows() + out.emitted;
                     let r = decoder.decode(&file.display, bytes);
-                    if decoder.total_rows() + emitted > start {
-                        spans.push_back((start, file.rank));
+                    if decoder.total_rows() + out.emitted > start {
+                        out.spans.push_back((start, file.rank));
                     }
                     r
                 }
             };
+            if let Some(w) = fallback.remove(&group[i]) {
+                report.warnings.insert(0, w);
+            }
             self.counters.files.add(1);
             self.counters.json.add(report.json_bytes as usize);
             if report.shape.as_deref() == Some("no-match") {
                 self.counters.skipped.add(1);
             }
             self.scan.log.record(report);
-            let last = next >= self.group.len() && ahead.is_empty();
+            let last = next >= group.len() && ahead.is_empty();
             match decoder.take_batches(last) {
                 Ok(batches) => {
                     for b in batches {
-                        let n = b.num_rows();
-                        let out = self.finish_batch(b, emitted, &mut spans);
-                        emitted += n;
-                        let out = match (out, self.scan.limit) {
-                            (Ok(b), Some(l)) if sent + b.num_rows() > l => Ok(b.slice(0, l - sent)),
-                            (o, _) => o,
-                        };
-                        if let Ok(b) = &out {
-                            sent += b.num_rows();
-                        }
-                        if tx.blocking_send(out).is_err() {
-                            return; // the query stopped reading
-                        }
-                        if self.scan.limit.is_some_and(|l| sent >= l) {
+                        if !self.emit(b, tx, &mut out) {
                             return;
                         }
                     }
@@ -487,6 +581,95 @@ impl Job {
             .records_outside_range
             .fetch_add(decoder.records_outside_range(), Relaxed);
         self.scan.log.finished_partitions.fetch_add(1, Relaxed);
+    }
+
+    /// Send `b` on (keyed, projected, cut to the limit); false when the scan is done:
+    /// the query stopped reading or the limit is reached.
+    fn emit(&self, b: RecordBatch, tx: &Sender, out: &mut Emitted) -> bool {
+        let n = b.num_rows();
+        let batch = self.finish_batch(b, out.emitted, &mut out.spans);
+        out.emitted += n;
+        let batch = match (batch, self.scan.limit) {
+            (Ok(b), Some(l)) if out.sent + b.num_rows() > l => Ok(b.slice(0, l - out.sent)),
+            (o, _) => o,
+        };
+        if let Ok(b) = &batch {
+            out.sent += b.num_rows();
+        }
+        if tx.blocking_send(batch).is_err() {
+            return false; // the query stopped reading
+        }
+        !self.scan.limit.is_some_and(|l| out.sent >= l)
+    }
+
+    /// Read the cached rows of `seg`, each run with its source's report, counting their
+    /// paths into the catalog as decoding them would.
+    fn read_cached(&self, seg: &Segment, tx: &Sender, out: &mut Emitted) -> Cached {
+        use std::sync::atomic::Ordering::Relaxed;
+        let d = &self.scan.decode;
+        let columns = Columns {
+            typed: d.typed_columns.clone(),
+            nested: !d.skip_nested,
+        };
+        let batch_rows = if d.batch_rows == 0 {
+            8192
+        } else {
+            d.batch_rows
+        };
+        let mut counts = PathCounter::new(&self.scan.catalog, &self.scan.layout);
+        let mut result = Cached::Done;
+        read_segment(seg, &columns, batch_rows, |piece| match piece {
+            Piece::Rows { run, batches } => {
+                let file = &self.scan.files[seg.runs[run].file];
+                let mut kept = Vec::with_capacity(batches.len());
+                let mut outside = 0;
+                for b in &batches {
+                    let (b, out) = in_range(&with_source(b, &file.display), d.from, d.to);
+                    outside += out;
+                    if b.num_rows() > 0 {
+                        kept.push(b);
+                    }
+                }
+                // The report the file's decoding gave, as this scan's range leaves it.
+                let mut report = seg.runs[run].report.clone();
+                report.path = file.display.clone();
+                report.records = report.records.saturating_sub(outside);
+                self.counters.files.add(1);
+                self.counters.bytes.add(file.size as usize);
+                self.scan.log.record(report);
+                self.scan
+                    .log
+                    .records_outside_range
+                    .fetch_add(outside, Relaxed);
+                let mut started = false;
+                for b in kept {
+                    let untimed = b
+                        .column_by_name(TIMESTAMP)
+                        .map_or(0, |c| c.null_count() as u64);
+                    self.scan
+                        .log
+                        .records_without_time
+                        .fetch_add(untimed, Relaxed);
+                    counts.count(&b);
+                    if !started {
+                        out.spans.push_back((out.emitted, file.rank));
+                        started = true;
+                    }
+                    if !self.emit(b, tx, out) {
+                        result = Cached::Stop;
+                        return false;
+                    }
+                }
+                true
+            }
+            Piece::Failed { run, why } => {
+                // The rest of the segment is decoded from its JSON.
+                let rest: Vec<usize> = seg.runs[run..].iter().map(|r| r.file).collect();
+                result = Cached::Failed(rest, why);
+                false
+            }
+        });
+        result
     }
 
     /// Add the order key (when projected) and project `b` (rows `first..` of the

@@ -6,9 +6,11 @@
 //! - [`exec::CloudTrailExec`]: the partitioned, streaming scan;
 //! - [`load()`]: the same scan, collected into a `Dataset` in memory (REPL, detect, hunt);
 //! - [`order`]: the event-order key a stream can sort by;
-//! - [`s3`]: S3 configuration from the AWS environment, listing and reading.
+//! - [`s3`]: S3 configuration from the AWS environment, listing and reading;
+//! - [`cache`]: the Parquet cache `trailhunt index` writes and every scan reads.
 #![deny(missing_docs)]
 
+pub mod cache;
 pub mod exec;
 pub mod listing;
 pub mod load;

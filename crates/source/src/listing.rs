@@ -46,6 +46,9 @@ pub struct FileRef {
     pub input: u32,
     /// The S3 delivery time in its name, if it has one (UTC nanoseconds).
     pub delivered: Option<i64>,
+    /// What changes when the file does: a local file's modification time (ns), an
+    /// object's ETag; `None` for standard input and memory buffers, which no cache holds.
+    pub version: Option<String>,
 }
 
 /// Every input file, in name order, and what directory walks passed over.
@@ -60,13 +63,26 @@ pub struct Listing {
     pub files: Vec<FileRef>,
     /// Files plainly not logs that directory walks passed over.
     pub ignored: Vec<PathBuf>,
+    /// The cache fresh sources are read from instead of their JSON.
+    pub cache: Option<Arc<crate::cache::Cache>>,
 }
 
-fn size_of(s: &Source) -> u64 {
+/// A file's size, and its modification time (ns since the epoch) as its version.
+fn size_of(s: &Source) -> (u64, Option<String>) {
     match s {
-        Source::File(p) => std::fs::metadata(p).map_or(0, |m| m.len()),
-        Source::Stdin => 0,
-        Source::Memory { bytes, .. } => bytes.len() as u64,
+        Source::File(p) => match std::fs::metadata(p) {
+            Ok(m) => {
+                let mtime = m
+                    .modified()
+                    .ok()
+                    .and_then(|t| t.duration_since(std::time::UNIX_EPOCH).ok())
+                    .map(|d| format!("mtime:{}", d.as_nanos()));
+                (m.len(), mtime)
+            }
+            Err(_) => (0, None),
+        },
+        Source::Stdin => (0, None),
+        Source::Memory { bytes, .. } => (bytes.len() as u64, None),
     }
 }
 
@@ -82,13 +98,15 @@ impl Listing {
                     Source::File(p) => delivery_time(p),
                     _ => None,
                 };
+                let (size, version) = size_of(s);
                 FileRef {
                     display: s.to_string(),
-                    size: size_of(s),
+                    size,
                     location: Location::Local(s.clone()),
                     rank: 0,
                     input: 0,
                     delivered,
+                    version,
                 }
             })
             .collect();
@@ -104,6 +122,7 @@ impl Listing {
         Listing {
             files,
             ignored: found.ignored.clone(),
+            cache: None,
         }
     }
 
@@ -147,6 +166,7 @@ pub fn objects(store: &Arc<dyn ObjectStore>, found: Vec<crate::s3::S3Object>) ->
         .map(|o| FileRef {
             delivered: key_delivery_time(o.key.as_ref()),
             display: o.display,
+            version: o.version,
             size: o.size,
             rank: 0,
             input: 0,

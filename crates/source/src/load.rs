@@ -91,7 +91,8 @@ pub fn load(
         pruned,
         log.clone(),
     )
-    .map_err(scan_error)?;
+    .map_err(scan_error)?
+    .with_cache(listing.cache.as_deref());
     let batches = run(&exec, &log, progress)?;
     let partitions = exec.properties().output_partitioning().partition_count();
     if log.finished_partitions.load(Relaxed) < partitions {

@@ -54,6 +54,7 @@ pub struct ScanOptions {
 #[derive(Debug)]
 pub struct CloudTrailTable {
     files: Arc<Vec<FileRef>>,
+    cache: Option<Arc<crate::cache::Cache>>,
     catalog: Arc<Catalog>,
     layout: TypedLayout,
     options: ScanOptions,
@@ -70,6 +71,7 @@ impl CloudTrailTable {
     ) -> Self {
         CloudTrailTable {
             files: Arc::new(listing.files.clone()),
+            cache: listing.cache.clone(),
             catalog,
             layout,
             options,
@@ -195,16 +197,19 @@ impl TableProvider for CloudTrailTable {
             batch_rows: state.config().batch_size(),
             read_for_windows: false,
         };
-        Ok(Arc::new(CloudTrailExec::new(
-            self.files.clone(),
-            groups,
-            projection,
-            self.catalog.clone(),
-            self.layout.clone(),
-            decode,
-            limit,
-            pruned,
-            self.log.clone(),
-        )?))
+        Ok(Arc::new(
+            CloudTrailExec::new(
+                self.files.clone(),
+                groups,
+                projection,
+                self.catalog.clone(),
+                self.layout.clone(),
+                decode,
+                limit,
+                pruned,
+                self.log.clone(),
+            )?
+            .with_cache(self.cache.as_deref()),
+        ))
     }
 }

@@ -151,6 +151,36 @@ pub fn engine_with_threads(path: &Path, threads: usize) -> Engine {
 }
 
 /// Load `path` with `opts` (worker threads aside) for an engine with `threads` threads.
+/// A cache of `path` made by `trailhunt index`'s code, in a temporary folder (removed
+/// when dropped): every source of `path` is fresh in it.
+pub fn indexed(
+    path: &Path,
+) -> (
+    tempfile::TempDir,
+    std::sync::Arc<trailhunt_source::cache::Cache>,
+) {
+    let dir = tempfile::tempdir().unwrap();
+    let found = discover(&[path.to_str().unwrap()]).unwrap();
+    let listing = Listing::local(&found);
+    let options = trailhunt_source::cache::write::IndexOptions::default();
+    let summary =
+        trailhunt_source::cache::write::index(dir.path(), &listing, &options, None).unwrap();
+    assert_eq!(summary.new as usize, listing.files.len(), "{summary:?}");
+    let cache = trailhunt_source::cache::Cache::open(dir.path()).unwrap();
+    (dir, std::sync::Arc::new(cache))
+}
+
+/// The listing of `path`, reading what `cache` holds from it.
+pub fn cached_listing(
+    path: &Path,
+    cache: &std::sync::Arc<trailhunt_source::cache::Cache>,
+) -> Listing {
+    let found = discover(&[path.to_str().unwrap()]).unwrap();
+    let mut listing = Listing::local(&found);
+    listing.cache = Some(cache.clone());
+    listing
+}
+
 pub fn engine_with_options(path: &Path, threads: usize, opts: &LoadOptions) -> Engine {
     let found = discover(&[path.to_str().unwrap()]).unwrap();
     let data = load(&Listing::local(&found), opts, None).unwrap();

@@ -219,7 +219,7 @@ pub async fn list(
             objects
                 .into_iter()
                 .filter(|m| keep(m.location.as_ref(), m.size))
-                .map(|m| S3Object::new(bucket, m.location, m.size)),
+                .map(|m| S3Object::listed(bucket, m)),
         );
     }
     // A plain key may name one object as well as a folder. Asked after the listing,
@@ -228,7 +228,7 @@ pub async fn list(
         let path = Path::from(literal);
         match store.head(&path).await {
             Ok(meta) if keep(meta.location.as_ref(), meta.size) => {
-                out.push(S3Object::new(bucket, meta.location, meta.size));
+                out.push(S3Object::listed(bucket, meta));
             }
             Ok(_) | Err(object_store::Error::NotFound { .. }) => {}
             Err(e) => {

@@ -44,13 +44,33 @@ pub struct S3Object {
     pub size: u64,
     /// `s3://bucket/key`, for messages and ordering.
     pub display: String,
+    /// What changes when the object does (its ETag, else its modification time), when
+    /// listed: a cache entry of the object is fresh while it is the same.
+    pub version: Option<String>,
 }
 
 impl S3Object {
     /// An object of `bucket`.
     pub fn new(bucket: &str, key: Path, size: u64) -> S3Object {
         let display = format!("s3://{bucket}/{key}");
-        S3Object { key, size, display }
+        S3Object {
+            key,
+            size,
+            display,
+            version: None,
+        }
+    }
+
+    /// An object as a listing or HEAD described it.
+    pub fn listed(bucket: &str, meta: object_store::ObjectMeta) -> S3Object {
+        let version = meta
+            .e_tag
+            .clone()
+            .unwrap_or_else(|| meta.last_modified.to_rfc3339());
+        S3Object {
+            version: Some(version),
+            ..S3Object::new(bucket, meta.location, meta.size)
+        }
     }
 }
 
