@@ -147,6 +147,13 @@ impl Session {
                     top.column
                 );
             };
+            let staged = trailhunt_lang::parse_query(query).is_ok_and(|q| !q.stages.is_empty());
+            if !staged && !self.is_event_column(&top.column) {
+                bail!(
+                    "no event has `{}`, so {cmd} cannot test it; \\columns lists the paths there are",
+                    top.column
+                );
+            }
             if !self.is_event_column(&top.column) {
                 bail!(
                     "`{}` is made by the query's stages, and {cmd} adds to the filter before them: add `| where {}` instead",
