@@ -33,7 +33,9 @@ pub const EXAMPLES: &str = "Examples:
 At the prompt, type a query and press Enter; a line ending in `|` (or with an open
 parenthesis or quote) continues on the next line. Tab completes stage names,
 functions and column paths (`userIdentity.<TAB>`); `\\help` lists the backslash
-commands. Ctrl-C cancels a running query, Ctrl-D leaves.
+commands: `\\top COLUMN` then `\\and N` adds a value to the query, `\\event N` reads
+result row N whole, `\\edit` opens the query in $EDITOR. Ctrl-C cancels a running
+query, Ctrl-D leaves.
 
 The REPL needs a PATH: it reads your queries from the terminal, so it never reads
 events from standard input (pipe them to `trailhunt query` instead). --since/--from/--to
@@ -310,7 +312,7 @@ impl Session {
         match max_rows {
             Some(m) if m < rows => writeln!(
                 out,
-                "{m} of {rows} rows shown ({secs:.3}s); \\all prints every row, \\event N one whole, \\format csv them for copying"
+                "{m} of {rows} rows shown ({secs:.3}s): \\all shows all, \\event N one row whole, \\format csv to copy"
             )?,
             _ => writeln!(out, "{rows} row{plural} in {secs:.3}s")?,
         }
