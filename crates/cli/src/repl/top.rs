@@ -137,6 +137,9 @@ impl Session {
                 );
             };
             let count = top.values.len();
+            if count == 0 {
+                bail!("the last \\top counted no values (its results had no rows)");
+            }
             let row = rest
                 .parse::<usize>()
                 .ok()
