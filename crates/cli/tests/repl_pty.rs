@@ -221,6 +221,16 @@ fn the_walkthrough_moves() {
     p.exp_string("1 row in").unwrap();
     p.exp_string(PROMPT).unwrap();
 
+    // A \top of a path no event has says so, and \and will not test it.
+    send(&mut p, "\\top userIdentity.usrName\r");
+    p.exp_string("did you mean `userIdentity.userName`?")
+        .unwrap();
+    p.exp_string(PROMPT).unwrap();
+    send(&mut p, "\\and 1\r");
+    p.exp_string("error: no event has `userIdentity.usrName`, so \\and cannot test it")
+        .unwrap();
+    p.exp_string(PROMPT).unwrap();
+
     // \not N keeps the events without the value; \and COLUMN=VALUE quotes what it must.
     send(&mut p, "*\r");
     p.exp_string("3 rows in").unwrap();

@@ -76,6 +76,12 @@ impl Session {
                 .engine
                 .run(&text, self.range)
                 .map_err(|e| anyhow::anyhow!("{}", e.render(&text).trim_end()))?;
+            if !r.warnings.is_empty() {
+                // A path no event has counts every row as `(none)`: say why, with the
+                // known path it was probably meant to be.
+                out.flush()?;
+                eprint!("{}", trailhunt_engine::render_warnings(&text, &r.warnings));
+            }
             let json = is_json_field(r.schema.field(0));
             for b in &r.batches {
                 let last = b.num_columns() - 1;
