@@ -1,5 +1,6 @@
 //! The REPL driven through a pseudo-terminal, as a person would use it: completion, a
-//! multi-line query, an error with its caret, `\top`, `\save` then `\run`, history.
+//! multi-line query, an error with its caret, `\top`, `\save` then `\run`, history;
+//! Scanner's walkthrough moves: `\event N [PREFIX]`, `\top` then `\and N`, `\edit`.
 #![cfg(unix)]
 
 mod common;
@@ -35,7 +36,12 @@ fn send(p: &mut PtySession, s: &str) {
 }
 
 fn start(data: &Path, home: &Path) -> PtySession {
+    start_with(data, home, &[])
+}
+
+fn start_with(data: &Path, home: &Path, env: &[(&str, &Path)]) -> PtySession {
     let mut cmd = Command::new(env!("CARGO_BIN_EXE_trailhunt"));
+    cmd.envs(env.iter().copied());
     cmd.arg("repl")
         .arg(data)
         .arg("--threads")
@@ -117,6 +123,177 @@ fn a_session_in_a_terminal() {
     let history = find(&home.path().join("data"), "history.txt").expect("history file");
     let text = std::fs::read_to_string(history).unwrap();
     assert!(text.contains("\\save mine"), "{text}");
+}
+
+/// Scanner's walkthrough at the prompt: read one result row whole (with a prefix), add a
+/// `\top` value to the query and recall it with Up, add a typed value, edit the query
+/// in `$EDITOR`. Expected rows are counted by hand from `common::RECORDS`.
+#[test]
+fn the_walkthrough_moves() {
+    let data = common::fixture();
+    let home = tempfile::tempdir().unwrap();
+    // The editor: keeps what it was given, then saves a new query, fails, or saves an
+    // empty file, as the test asks through files beside it.
+    let dir = home.path();
+    let editor = dir.join("editor.sh");
+    std::fs::write(
+        &editor,
+        format!(
+            "#!/bin/sh\ncp \"$1\" '{d}/given.thq'\n\
+             if [ -e '{d}/fail' ]; then exit 3; fi\n\
+             if [ -e '{d}/empty' ]; then : > \"$1\"; exit 0; fi\n\
+             printf 'eventName=ConsoleLogin\\n| groupbycount userIdentity.userName\\n' > \"$1\"\n",
+            d = dir.display()
+        ),
+    )
+    .unwrap();
+    let mut perms = std::fs::metadata(&editor).unwrap().permissions();
+    std::os::unix::fs::PermissionsExt::set_mode(&mut perms, 0o755);
+    std::fs::set_permissions(&editor, perms).unwrap();
+    let mut p = start_with(
+        data.path(),
+        dir,
+        &[("EDITOR", editor.as_path()), ("VISUAL", Path::new(""))],
+    );
+
+    // Rows are numbered; row 3 (in event order) is the GetObject.
+    send(&mut p, "*\r");
+    p.exp_regex(&format!(r"{B} # {B} timestamp +{B}", B = BAR))
+        .unwrap();
+    p.exp_regex(&format!(r"{B} 3 {B} [^\n]*GetObject", B = BAR))
+        .unwrap();
+    p.exp_string("3 rows in").unwrap();
+    p.exp_string(PROMPT).unwrap();
+
+    // Its values under a prefix, one per line, in the record's order.
+    send(&mut p, "\\event 3 requestParameters\r");
+    p.exp_regex(r"requestParameters\.bucketName +reports\r\n")
+        .unwrap();
+    p.exp_regex(r#"requestParameters\.key +q1, "final"\.csv\r\n"#)
+        .unwrap();
+    p.exp_regex(r"2 of \d+ values of row 3 match `requestParameters`")
+        .unwrap();
+    p.exp_string(PROMPT).unwrap();
+    // A nested number, under a prefix written without its case.
+    send(&mut p, "\\event 3 additionaleventdata\r");
+    p.exp_regex(r"additionalEventData\.bytesTransferredOut +1024\r\n")
+        .unwrap();
+    p.exp_string(PROMPT).unwrap();
+    send(&mut p, "\\event 3 requestParameters --json\r");
+    p.exp_string(
+        "{\r\n  \"bucketName\": \"reports\",\r\n  \"key\": \"q1, \\\"final\\\".csv\"\r\n}",
+    )
+    .unwrap();
+    p.exp_string(PROMPT).unwrap();
+    // A row that is not there is one line, and the prompt comes back.
+    send(&mut p, "\\event 4\r");
+    p.exp_string("error: no row 4: the last results have rows 1 to 3")
+        .unwrap();
+    p.exp_string(PROMPT).unwrap();
+
+    // \top numbers its rows; \and 1 adds the first value to the filter and runs it.
+    send(&mut p, "sourceIPAddress=203.0.113.7\r");
+    p.exp_string("2 rows in").unwrap();
+    send(&mut p, "\\top eventName\r");
+    p.exp_regex(&format!(
+        r"{B} 1 +{B} ConsoleLogin +{B} 1 +{B} 50\.0 {B}",
+        B = BAR
+    ))
+    .unwrap();
+    p.exp_regex(&format!(
+        r"{B} 2 +{B} GetObject +{B} 1 +{B} 50\.0 {B}",
+        B = BAR
+    ))
+    .unwrap();
+    p.exp_string(PROMPT).unwrap();
+    send(&mut p, "\\and 1\r");
+    p.exp_string("sourceIPAddress=203.0.113.7 eventName = \"ConsoleLogin\"\r\n")
+        .unwrap();
+    p.exp_regex(&format!(r"{B} 1 {B} [^\n]*ConsoleLogin", B = BAR))
+        .unwrap();
+    p.exp_string("1 row in").unwrap();
+    p.exp_string(PROMPT).unwrap();
+    // Up recalls the new query (not the command that made it); Enter runs it again.
+    send(&mut p, "\x1b[A");
+    p.exp_string("sourceIPAddress=203.0.113.7 eventName = \"ConsoleLogin\"")
+        .unwrap();
+    send(&mut p, "\r");
+    p.exp_string("1 row in").unwrap();
+    p.exp_string(PROMPT).unwrap();
+
+    // A \top of a path no event has says so, and \and will not test it.
+    send(&mut p, "\\top userIdentity.usrName\r");
+    p.exp_string("did you mean `userIdentity.userName`?")
+        .unwrap();
+    p.exp_string(PROMPT).unwrap();
+    send(&mut p, "\\and 1\r");
+    p.exp_string("error: no event has `userIdentity.usrName`, so \\and cannot test it")
+        .unwrap();
+    p.exp_string(PROMPT).unwrap();
+
+    // \not N keeps the events without the value; \and COLUMN=VALUE quotes what it must.
+    send(&mut p, "*\r");
+    p.exp_string("3 rows in").unwrap();
+    send(&mut p, "\\top userIdentity.userName\r");
+    p.exp_regex(&format!(r"{B} 1 +{B} alice +{B} 2 +{B} 66\.7 {B}", B = BAR))
+        .unwrap();
+    p.exp_string(PROMPT).unwrap();
+    send(&mut p, "\\not 1\r");
+    p.exp_string("not userIdentity.userName = \"alice\"\r\n")
+        .unwrap();
+    p.exp_regex(&format!(r"{B} 1 {B} [^\n]*198\.51\.100\.9", B = BAR))
+        .unwrap();
+    p.exp_string("1 row in").unwrap();
+    p.exp_string(PROMPT).unwrap();
+    send(&mut p, "*\r");
+    p.exp_string("3 rows in").unwrap();
+    send(&mut p, "\\and requestParameters.key=q1, \"final\".csv\r");
+    p.exp_string("requestParameters.key = \"q1, \\\"final\\\".csv\"\r\n")
+        .unwrap();
+    p.exp_regex(&format!(r"{B} 1 {B} [^\n]*GetObject", B = BAR))
+        .unwrap();
+    p.exp_string("1 row in").unwrap();
+    p.exp_string(PROMPT).unwrap();
+
+    // \edit opens the editor on the last query and runs what it saved.
+    send(&mut p, "\\edit\r");
+    p.exp_string("eventName=ConsoleLogin\r\n| groupbycount userIdentity.userName\r\n")
+        .unwrap();
+    p.exp_regex(&format!(r"{B} alice +{B} 1 +{B}", B = BAR))
+        .unwrap();
+    p.exp_regex(&format!(r"{B} bob +{B} 1 +{B}", B = BAR))
+        .unwrap();
+    p.exp_string("2 rows in").unwrap();
+    p.exp_string(PROMPT).unwrap();
+    let given = std::fs::read_to_string(dir.join("given.thq")).unwrap();
+    assert_eq!(given, "requestParameters.key = \"q1, \\\"final\\\".csv\"\n");
+    // An editor that fails, or a file saved empty, runs nothing.
+    std::fs::write(dir.join("fail"), "").unwrap();
+    send(&mut p, "\\edit\r");
+    p.exp_regex(r"the editor `[^`]*editor\.sh` exited with status 3: nothing run")
+        .unwrap();
+    p.exp_string(PROMPT).unwrap();
+    std::fs::remove_file(dir.join("fail")).unwrap();
+    std::fs::write(dir.join("empty"), "").unwrap();
+    send(&mut p, "\\edit\r");
+    p.exp_string("the file was saved empty: nothing run")
+        .unwrap();
+    p.exp_string(PROMPT).unwrap();
+    // The edited query was the last to run: the editor was given it.
+    let given = std::fs::read_to_string(dir.join("given.thq")).unwrap();
+    assert_eq!(
+        given,
+        "eventName=ConsoleLogin\n| groupbycount userIdentity.userName\n"
+    );
+
+    // \help lays the commands out in columns that never touch.
+    send(&mut p, "\\help\r");
+    p.exp_regex(r"\\format table\|json\|ndjson\|csv\|tsv {2,}how results print")
+        .unwrap();
+    p.exp_string(PROMPT).unwrap();
+
+    p.send_control('d').unwrap();
+    p.exp_eof().unwrap();
 }
 
 /// With no path and standard input a terminal, commands that read events say how to

@@ -37,7 +37,7 @@ mod tree;
 
 pub use ast::Query;
 pub use error::{Diagnostics, ParseError, render, render_warnings};
-pub use parser::{MAX_DEPTH, parse_query};
+pub use parser::{MAX_DEPTH, blank_comments, parse_query};
 pub use span::Span;
 
 /// The stage keywords the language knows, in documentation order.

@@ -19,6 +19,8 @@ pub struct TableOptions {
     pub max_rows: Option<usize>,
     /// Cut longer cell values with `…`.
     pub cell_max: usize,
+    /// Lead each row with its number, from 1, under `#` (the REPL's `\event N`).
+    pub numbered: bool,
 }
 
 impl Default for TableOptions {
@@ -27,6 +29,7 @@ impl Default for TableOptions {
             max_width: None,
             max_rows: None,
             cell_max: 80,
+            numbered: false,
         }
     }
 }
@@ -50,18 +53,25 @@ pub fn write_table(
 ) -> io::Result<()> {
     let cols = flat_columns(schema, true);
     let mut b = Builder::default();
-    b.push_record(cols.iter().map(|&c| schema.field(c).name().clone()));
+    let number = |n: String| opts.numbered.then_some(n);
+    b.push_record(
+        number("#".into())
+            .into_iter()
+            .chain(cols.iter().map(|&c| schema.field(c).name().clone())),
+    );
     let mut shown = 0usize;
     'outer: for batch in batches {
         for i in 0..batch.num_rows() {
             if opts.max_rows.is_some_and(|m| shown >= m) {
                 break 'outer;
             }
-            b.push_record(
-                cols.iter()
-                    .map(|&c| cut(&cell_text(batch, c, i), opts.cell_max)),
-            );
             shown += 1;
+            b.push_record(
+                number(shown.to_string()).into_iter().chain(
+                    cols.iter()
+                        .map(|&c| cut(&cell_text(batch, c, i), opts.cell_max)),
+                ),
+            );
         }
     }
     let mut table = b.build();

@@ -10,7 +10,7 @@ use trailhunt_cloudtrail::catalog::Segment;
 use trailhunt_cloudtrail::schema::{KV, TYPED, TypedKind, kind};
 use trailhunt_engine::values::Kv;
 use trailhunt_engine::{Engine, TimeRange};
-use trailhunt_print::{Format, cell_text};
+use trailhunt_print::Format;
 
 use super::helper::COMMANDS;
 use super::{Flow, Session, strip_indices};
@@ -29,9 +29,22 @@ impl Session {
         let start = std::time::Instant::now();
         match cmd {
             "\\q" | "\\quit" | "\\exit" => return Ok(Flow::Quit),
-            "\\help" | "\\h" | "\\?" => help(out)?,
+            "\\help" | "\\h" | "\\?" => write!(out, "{}", help_text(self.screen.map(|(w, _)| w)))?,
             "\\columns" | "\\d" => self.columns(args.first().copied(), out)?,
             "\\top" => self.top(&args, out)?,
+            "\\event" => self.event(&args, out)?,
+            "\\and" | "\\not" => {
+                let rest = line[cmd.len()..].trim();
+                self.refine(rest, cmd == "\\not", out)?;
+                return Ok(Flow::Continue);
+            }
+            "\\edit" | "\\e" => {
+                if !args.is_empty() {
+                    bail!("usage: \\edit (it edits the last query)");
+                }
+                self.edit(out)?;
+                return Ok(Flow::Continue);
+            }
             "\\format" => self.set_format(&args, out)?,
             "\\all" => match &self.last {
                 Some((_, o)) => self.print(o, true, out)?,
@@ -62,7 +75,7 @@ impl Session {
                 return Ok(Flow::Continue);
             }
             other => {
-                let names: Vec<&str> = COMMANDS.iter().map(|c| c.0).collect();
+                let names: Vec<&str> = COMMANDS.iter().map(|c| c.name).collect();
                 let hint = trailhunt_lang::suggest::did_you_mean(other, &names)
                     .map(|s| format!("did you mean `{s}`? "))
                     .unwrap_or_default();
@@ -177,7 +190,7 @@ impl Session {
         Ok(())
     }
 
-    fn write_table(&self, b: Builder, out: &mut dyn Write) -> Result<()> {
+    pub(super) fn write_table(&self, b: Builder, out: &mut dyn Write) -> Result<()> {
         let mut t = b.build();
         t.with(Style::rounded());
         if let Some((w, _)) = self.screen {
@@ -188,71 +201,6 @@ impl Session {
             );
         }
         writeln!(out, "{t}")?;
-        Ok(())
-    }
-
-    /// `\top COLUMN [N]`: counted over every row of the last results.
-    fn top(&mut self, args: &[&str], out: &mut dyn Write) -> Result<()> {
-        let (col, n) = match args {
-            [c] => (*c, 10usize),
-            [c, n] => match n.parse() {
-                Ok(n) if n > 0 => (*c, n),
-                _ => bail!("`{n}` is not a number of values"),
-            },
-            _ => bail!("usage: \\top COLUMN [N]"),
-        };
-        let Some((query, o)) = &self.last else {
-            bail!("no results yet: run a query first");
-        };
-        let total = o.rows();
-        let mut counts: Vec<(String, u64)> = Vec::new();
-        if let Ok(idx) = o.schema.index_of(col) {
-            let mut m: HashMap<String, u64> = HashMap::new();
-            for b in &o.batches {
-                for i in 0..b.num_rows() {
-                    *m.entry(cell_text(b, idx, i)).or_default() += 1;
-                }
-            }
-            counts = m.into_iter().collect();
-            counts.sort_by(|a, b| b.1.cmp(&a.1).then_with(|| a.0.cmp(&b.0)));
-            counts.truncate(n);
-        } else if o.schema.column_with_name(KV).is_some() {
-            // Whole events: let the engine find the path; exact over all results.
-            let text = format!("{query}\n| groupbycount {col} | head {n}");
-            let r = self
-                .engine
-                .run(&text, self.range)
-                .map_err(|e| anyhow::anyhow!("{}", e.render(&text).trim_end()))?;
-            for b in &r.batches {
-                for i in 0..b.num_rows() {
-                    let c = cell_text(b, b.num_columns() - 1, i).parse().unwrap_or(0);
-                    counts.push((cell_text(b, 0, i), c));
-                }
-            }
-        } else {
-            let names: Vec<String> = o.schema.fields().iter().map(|f| f.name().clone()).collect();
-            bail!(
-                "no column `{col}` in the last results; they have {}",
-                names.join(", ")
-            );
-        }
-        let mut b = Builder::default();
-        b.push_record([col, "count", "%"]);
-        for (v, c) in &counts {
-            let pct = if total > 0 {
-                *c as f64 * 100.0 / total as f64
-            } else {
-                0.0
-            };
-            let v = if v.is_empty() {
-                "(none)".to_string()
-            } else {
-                v.clone()
-            };
-            b.push_record([v, c.to_string(), format!("{pct:.1}")]);
-        }
-        self.write_table(b, out)?;
-        writeln!(out, "over all {total} result rows")?;
         Ok(())
     }
 
@@ -376,23 +324,111 @@ fn scan_kinds(engine: &Engine) -> HashMap<u32, u8> {
     m
 }
 
-fn help(out: &mut dyn Write) -> Result<()> {
-    writeln!(out, "Type a query and press Enter, e.g.")?;
-    writeln!(
-        out,
-        "  eventName=ConsoleLogin errorMessage:\"Failed authentication\""
-    )?;
-    writeln!(out, "  * | groupbycount eventSource, eventName | head 10")?;
-    writeln!(
-        out,
-        "A line ending in `|`, or with an open ( or quote, continues on the next line; a line\nstarting with `|` adds stages to the last query. Tab completes stages, functions and columns (userIdentity.<TAB>). Ctrl-C cancels a\nrunning query; Ctrl-D or \\quit leaves.\n"
-    )?;
-    for (c, what) in COMMANDS {
-        let (args, desc) = match what.split_once("  ") {
-            Some((a, d)) => (a, d),
-            None => ("", *what),
-        };
-        writeln!(out, "  {:<32}{desc}", format!("{c} {args}"))?;
+/// The help: a few lines on queries, then the commands in two aligned columns, the
+/// second as wide as the widest usage plus two spaces (so they never touch), wrapped to
+/// `width` when there is one.
+pub fn help_text(width: Option<usize>) -> String {
+    let mut s = String::from(
+        "Type a query and press Enter, e.g.
+  eventName=ConsoleLogin errorMessage:\"Failed authentication\"
+  * | groupbycount eventSource, eventName | head 10
+A line ending in `|`, or with an open ( or quote, continues on the next line;
+a line starting with `|` adds stages to the last query. Tab completes stages,
+functions and columns (userIdentity.<TAB>). Ctrl-C cancels a running query;
+Ctrl-D or \\quit leaves.
+
+",
+    );
+    let usage = |c: &super::helper::Command| {
+        if c.args.is_empty() {
+            c.name.to_string()
+        } else {
+            format!("{} {}", c.name, c.args)
+        }
+    };
+    let column = COMMANDS
+        .iter()
+        .map(|c| usage(c).chars().count())
+        .max()
+        .unwrap_or(0)
+        + 4;
+    // The descriptions get at least 30 columns; on a narrower screen they overflow.
+    let room = width.map_or(usize::MAX, |w| w.saturating_sub(column).max(30));
+    for c in COMMANDS {
+        let head = format!("  {}", usage(c));
+        let mut lines = wrap_words(c.about, room).into_iter();
+        let first = lines.next().unwrap_or_default();
+        s.push_str(&format!("{head:<column$}{first}\n"));
+        for l in lines {
+            s.push_str(&format!("{:column$}{l}\n", ""));
+        }
     }
-    Ok(())
+    s
+}
+
+/// `text` in lines of at most `room` characters, broken at spaces (a longer word
+/// stands alone).
+fn wrap_words(text: &str, room: usize) -> Vec<String> {
+    let mut lines: Vec<String> = Vec::new();
+    let mut line = String::new();
+    for word in text.split(' ') {
+        if !line.is_empty() && line.chars().count() + 1 + word.chars().count() > room {
+            lines.push(std::mem::take(&mut line));
+        }
+        if !line.is_empty() {
+            line.push(' ');
+        }
+        line.push_str(word);
+    }
+    lines.push(line);
+    lines
+}
+
+#[cfg(test)]
+mod tests {
+    use super::help_text;
+
+    /// Every command's line: two spaces, the usage, at least two spaces, then the
+    /// description, which starts in the same column on every line.
+    #[test]
+    fn help_columns_never_touch() {
+        for width in [None, Some(80), Some(50)] {
+            let text = help_text(width);
+            let mut starts = std::collections::BTreeSet::new();
+            for c in super::COMMANDS {
+                let usage = if c.args.is_empty() {
+                    c.name.to_string()
+                } else {
+                    format!("{} {}", c.name, c.args)
+                };
+                let first_word = c.about.split(' ').next().unwrap();
+                let line = text
+                    .lines()
+                    .find(|l| l.starts_with(&format!("  {usage} ")))
+                    .unwrap_or_else(|| panic!("no line for {usage} in\n{text}"));
+                let gap = &line[2 + usage.len()..];
+                let spaces = gap.len() - gap.trim_start().len();
+                assert!(spaces >= 2, "{line:?}");
+                assert!(gap.trim_start().starts_with(first_word), "{line:?}");
+                starts.insert(2 + usage.chars().count() + spaces);
+            }
+            assert_eq!(
+                starts.len(),
+                1,
+                "descriptions start in one column: {starts:?}"
+            );
+            if let Some(w) = width {
+                let col = *starts.iter().next().unwrap();
+                let (_, commands) = text.split_once("\n\n").unwrap();
+                for l in commands.lines() {
+                    assert!(
+                        l.chars().count() <= w.max(col + 30),
+                        "{l:?} is wider than {w}"
+                    );
+                }
+            }
+        }
+        // The line the issue found garbled.
+        assert!(help_text(None).contains("  \\format table|json|ndjson|csv|tsv  "));
+    }
 }

@@ -9,38 +9,83 @@ use rustyline::validate::{ValidationContext, ValidationResult, Validator};
 use rustyline::{Context, Helper};
 use trailhunt_lang::ast::AggFunc;
 
-/// Backslash commands, for completion and `\help`.
-pub const COMMANDS: &[(&str, &str)] = &[
-    ("\\help", "this help"),
-    (
+/// One backslash command, as `\help` lists it and Tab completes it.
+pub struct Command {
+    /// `\top`.
+    pub name: &'static str,
+    /// Its arguments as `\help` writes them: `COLUMN [N]`.
+    pub args: &'static str,
+    /// What it does, in one line.
+    pub about: &'static str,
+}
+
+const fn cmd(name: &'static str, args: &'static str, about: &'static str) -> Command {
+    Command { name, args, about }
+}
+
+/// Backslash commands, for completion and `\help`, in the order `\help` lists them.
+pub const COMMANDS: &[Command] = &[
+    cmd("\\help", "", "this help"),
+    cmd(
         "\\columns",
-        "[PREFIX]  paths in the data, their types and how many events have them",
+        "[PREFIX]",
+        "paths in the data, their types and how many events have them",
     ),
-    (
+    cmd(
+        "\\event",
+        "N [PREFIX]",
+        "row N of the last results as its whole record, one value per line (only the paths under PREFIX)",
+    ),
+    cmd(
+        "\\event",
+        "N [PATH] --json",
+        "row N (or its value at PATH) as indented JSON",
+    ),
+    cmd(
         "\\top",
-        "COLUMN [N]  most common values of COLUMN over all the last results",
+        "COLUMN [N]",
+        "most common values of COLUMN over all the last results, numbered",
     ),
-    ("\\format", "table|json|ndjson|csv|tsv  how results print"),
-    (
+    cmd(
+        "\\and",
+        "N | COLUMN=VALUE",
+        "add row N of the last \\top (or COLUMN=VALUE, VALUE taken literally) to the last query's filter, and run it",
+    ),
+    cmd(
+        "\\not",
+        "N | COLUMN=VALUE",
+        "the same, keeping the events without that value",
+    ),
+    cmd(
+        "\\edit",
+        "",
+        "edit the last query in $VISUAL or $EDITOR (else vi), and run what you save",
+    ),
+    cmd("\\format", "table|json|ndjson|csv|tsv", "how results print"),
+    cmd(
         "\\all",
+        "",
         "print every row of the last results (tables are cut to the screen)",
     ),
-    ("\\save", "NAME  save the last query to the library"),
-    ("\\run", "NAME  run a saved query"),
-    ("\\library", "list the saved queries"),
-    (
+    cmd("\\save", "NAME", "save the last query to the library"),
+    cmd("\\run", "NAME", "run a saved query"),
+    cmd("\\library", "", "list the saved queries"),
+    cmd(
         "\\since",
-        "DURATION|off  only events from this long ago (24h, 7d, 30m)",
+        "DURATION|off",
+        "only events from this long ago (24h, 7d, 30m)",
     ),
-    (
+    cmd(
         "\\range",
-        "FROM TO|off  only events in [FROM, TO) (RFC 3339 or YYYY-MM-DD)",
+        "FROM TO|off",
+        "only events in [FROM, TO) (RFC 3339 or YYYY-MM-DD)",
     ),
-    (
+    cmd(
         "\\time",
-        "[on|off]  show how long every query and command took",
+        "[on|off]",
+        "show how long every query and command took",
     ),
-    ("\\quit", "leave (Ctrl-D does too)"),
+    cmd("\\quit", "", "leave (Ctrl-D does too)"),
 ];
 
 /// Functions usable in `stats`, `eval` and `where`.
@@ -131,12 +176,13 @@ impl ReplHelper {
             let first_end = trimmed.find(char::is_whitespace).unwrap_or(trimmed.len());
             let offset = line.len() - trimmed.len();
             if pos <= offset + first_end {
-                out.extend(
-                    COMMANDS
-                        .iter()
-                        .filter(|c| c.0.starts_with(word))
-                        .map(|c| pair(c.0)),
-                );
+                let mut names: Vec<&str> = COMMANDS
+                    .iter()
+                    .map(|c| c.name)
+                    .filter(|n| n.starts_with(word))
+                    .collect();
+                names.dedup();
+                out.extend(names.into_iter().map(pair));
                 return out;
             }
             let cmd = &trimmed[..first_end];
@@ -153,7 +199,10 @@ impl ReplHelper {
                         .filter(|n| n.starts_with(word))
                         .map(|n| pair(n)),
                 ),
-                "\\top" | "\\columns" => self.path_candidates(word, &mut out),
+                "\\top" | "\\columns" | "\\and" | "\\not" => self.path_candidates(word, &mut out),
+                "\\event" if !trimmed[first_end..].trim_start().is_empty() => {
+                    self.path_candidates(word, &mut out)
+                }
                 _ => {}
             }
             return out;

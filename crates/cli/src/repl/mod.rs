@@ -1,7 +1,11 @@
 //! `trailhunt repl`: load once, then query interactively.
 
 mod commands;
+mod edit;
+mod event;
 mod helper;
+mod rewrite;
+mod top;
 
 use std::io::{IsTerminal, Write};
 use std::path::PathBuf;
@@ -29,7 +33,9 @@ pub const EXAMPLES: &str = "Examples:
 At the prompt, type a query and press Enter; a line ending in `|` (or with an open
 parenthesis or quote) continues on the next line. Tab completes stage names,
 functions and column paths (`userIdentity.<TAB>`); `\\help` lists the backslash
-commands. Ctrl-C cancels a running query, Ctrl-D leaves.
+commands: `\\top COLUMN` then `\\and N` adds a value to the query, `\\event N` reads
+result row N whole, `\\edit` opens the query in $EDITOR. Ctrl-C cancels a running
+query, Ctrl-D leaves.
 
 The REPL needs a PATH: it reads your queries from the terminal, so it never reads
 events from standard input (pipe them to `trailhunt query` instead). --since/--from/--to
@@ -57,8 +63,14 @@ pub struct Session {
     range: TimeRange,
     range_text: String,
     timing: bool,
-    /// The last query that ran, and its results (for `\top`, `\save`, `\all`).
+    /// The last query that ran, and its results (for `\top`, `\save`, `\all`, `\event`).
     last: Option<(String, Output)>,
+    /// The last query typed, even one that failed (what `\edit` opens).
+    draft: Option<String>,
+    /// The rows of the last `\top` (what `\and N` picks from).
+    last_top: Option<top::Top>,
+    /// Queries the commands made (`\and`, `\edit`), for the line editor's history.
+    history: Vec<String>,
     cancel: CancelToken,
     /// Terminal size, when standard output is one: tables fit it.
     screen: Option<(usize, usize)>,
@@ -97,6 +109,9 @@ pub fn run(args: ReplArgs) -> Result<ExitCode> {
         range,
         timing: false,
         last: None,
+        draft: None,
+        last_top: None,
+        history: Vec::new(),
         cancel,
         screen: None,
         path_types: None,
@@ -141,15 +156,19 @@ pub fn run(args: ReplArgs) -> Result<ExitCode> {
             continue;
         }
         let _ = rl.add_history_entry(line.trim_end());
+        let mut out = std::io::stdout().lock();
+        let flow = session.handle(&line, &mut out);
+        drop(out);
+        // The queries `\and` and `\edit` ran come after the command, so Up recalls them.
+        for q in session.history.drain(..) {
+            let _ = rl.add_history_entry(q);
+        }
         if let Some(h) = &history {
             if let Some(dir) = h.parent() {
                 let _ = std::fs::create_dir_all(dir);
             }
             let _ = rl.save_history(h);
         }
-        let mut out = std::io::stdout().lock();
-        let flow = session.handle(&line, &mut out);
-        drop(out);
         match flow {
             Ok(Flow::Quit) => break,
             Ok(Flow::Continue) => {}
@@ -236,6 +255,7 @@ impl Session {
 
     /// Run `text`, print its results, and remember them.
     pub fn run_query(&mut self, text: &str, out: &mut dyn Write) -> Result<()> {
+        self.draft = Some(text.to_string());
         self.cancel.reset();
         match self.engine.run_cancellable(text, self.range, &self.cancel) {
             Err(e) => {
@@ -286,12 +306,13 @@ impl Session {
             max_width: self.screen.map(|(w, _)| w),
             max_rows,
             cell_max: 60,
+            numbered: true,
         };
         write_table(&o.batches, &o.schema, out, opts)?;
         match max_rows {
             Some(m) if m < rows => writeln!(
                 out,
-                "{m} of {rows} rows shown ({secs:.3}s); \\all prints every row, \\format csv or json prints them for copying"
+                "{m} of {rows} rows shown ({secs:.3}s): \\all shows all, \\event N one row whole, \\format csv to copy"
             )?,
             _ => writeln!(out, "{rows} row{plural} in {secs:.3}s")?,
         }

@@ -76,7 +76,7 @@ pub fn parse_query(text: &str) -> Result<Query, Diagnostics> {
 /// `text` with every comment replaced by spaces (byte for byte, so offsets are kept).
 /// A comment is `#` to the end of the line, outside `"…"`, `'…'` and backticks and not
 /// escaped as `\#`: a `#` inside a quoted value or a backticked name is text.
-pub(crate) fn blank_comments(text: &str) -> std::borrow::Cow<'_, str> {
+pub fn blank_comments(text: &str) -> std::borrow::Cow<'_, str> {
     if !text.contains('#') {
         return std::borrow::Cow::Borrowed(text);
     }
