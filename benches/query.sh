@@ -10,7 +10,8 @@
 # LAYOUT: `small` (the generator's many small files, as a trail writes them) or `big` (the
 # same records in files of at most 20,000, made by benches/repack.py).
 # Environment: BENCH_DIR (default /tmp/trailhunt-bench), RUNS (default 3), TRAILHUNT_BIN
-# (a built binary; default: build target/release/trailhunt), TOOLS and QUESTIONS (subsets,
+# (a built binary; default: build target/release/trailhunt), TRAILHUNT_ARGS (more flags for
+# trailhunt, e.g. `--cache DIR`: see benches/cache.sh), TOOLS and QUESTIONS (subsets,
 # space-separated), ARN and IP (the values questions arn and ip look for).
 # Exits non-zero when any tool fails or the answers disagree; a failing tool is reported in
 # the table, never skipped.
@@ -95,7 +96,8 @@ run() {
   local tool=$1 q=$2 best=999999 rss_max=0 i
   local out="$work/out" err="$work/err" cmd
   if [ "$tool" = trailhunt ]; then
-    cmd=("$bin" query "${th_query[$q]}" "$dir" --format ndjson)
+    # shellcheck disable=SC2206 # TRAILHUNT_ARGS is split into flags on purpose
+    cmd=("$bin" query "${th_query[$q]}" "$dir" --format ndjson ${TRAILHUNT_ARGS:-})
   else
     cmd=("$py" benches/compare.py "$tool" "$q" "$dir" "$work/files" "$([ "$q" = ip ] && echo "$ip" || echo "$arn")")
   fi

@@ -165,6 +165,9 @@ type Ran = (
 struct Stream {
     listing: Listing,
     options: StreamOptions,
+    /// The catalog holds every path of the listing before any query (merged from the
+    /// cache's path statistics): nothing needs reading to learn them.
+    primed: bool,
 }
 
 /// A data set ready for queries: loaded into memory ([`Engine::new`]) or read from its
@@ -290,11 +293,23 @@ impl Engine {
         let catalog = Arc::new(Catalog::new());
         let layout = TypedLayout::register(&catalog);
         let report = stream_report(&listing, options.window);
+        // Cached sources bring their paths: the first plan already knows them.
+        let primed = match &listing.cache {
+            Some(cache) => {
+                let (stats, complete) = cache.planning_stats(&listing);
+                for s in stats {
+                    catalog.merge_stats(s);
+                }
+                complete
+            }
+            None => false,
+        };
         Ok(Engine {
             ctx,
             stream: Some(Stream {
                 listing,
                 options: StreamOptions { threads, ..options },
+                primed,
             }),
             paths: resolve::PathIndex::default(),
             catalog,
@@ -463,7 +478,7 @@ impl Engine {
         let start = Instant::now();
         let hints = pushdown::hints(query);
         let log = self.prepare_scan(&hints)?;
-        if hints.wildcards && self.stream.is_some() {
+        if hints.wildcards && self.stream.as_ref().is_some_and(|s| !s.primed) {
             // Wildcards expand to the paths the data has (and their errors list them):
             // learn them first, with one pass that keeps nothing.
             self.learn_paths()?;

@@ -325,3 +325,28 @@ fn the_stream_reports_its_files() {
         assert_eq!(s.scan.files().len(), collected.files.len(), "{q}");
     }
 }
+
+/// With every source in the cache, the first plan already knows the data's paths (merged
+/// from the chunks' path statistics): a misspelled path gets its "did you mean" before a
+/// file is read, where a cold engine over the JSON knows only CloudTrail's own fields.
+#[test]
+fn a_cache_lets_the_first_plan_know_the_data_paths() {
+    let path = sample();
+    let (_dir, cache) = common::indexed(&path);
+    let q = "requestParameters.bucketNme=x | count";
+    let cached = Engine::open(
+        common::cached_listing(&path, &cache),
+        StreamOptions::default(),
+    )
+    .unwrap();
+    let cold = open(&path, StreamOptions::default());
+    let said = |e: &Engine| trailhunt_engine::render_warnings(q, &e.check(q).unwrap());
+    assert!(said(&cached).contains("bucketName"), "{}", said(&cached));
+    assert!(!said(&cold).contains("bucketName"), "{}", said(&cold));
+    // And the answers agree, the JSON's read as ever.
+    let w = "eventName=GetObject | table requestParameters.* | head 5";
+    assert_eq!(
+        ndjson(&cached, w, TimeRange::default()),
+        ndjson(&cold, w, TimeRange::default())
+    );
+}

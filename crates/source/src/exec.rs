@@ -599,7 +599,7 @@ impl Job {
         if tx.blocking_send(batch).is_err() {
             return false; // the query stopped reading
         }
-        !self.scan.limit.is_some_and(|l| out.sent >= l)
+        self.scan.limit.is_none_or(|l| out.sent < l)
     }
 
     /// Read the cached rows of `seg`, each run with its source's report, counting their

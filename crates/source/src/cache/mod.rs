@@ -19,6 +19,7 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 use serde::{Deserialize, Serialize};
+use trailhunt_cloudtrail::catalog::PathStats;
 use trailhunt_cloudtrail::{FileReport, Source};
 
 use crate::listing::{FileRef, Location};
@@ -143,6 +144,10 @@ pub struct Chunk {
     pub rows: u64,
     /// Its size in bytes.
     pub bytes: u64,
+    /// The paths its rows hold, counted as decoding counts them: merged into a catalog
+    /// before planning ([`Cache::planning_stats`]).
+    #[serde(default)]
+    pub paths: PathStats,
 }
 
 /// The manifest of a cache folder.
@@ -353,6 +358,36 @@ impl Cache {
             });
         }
         out
+    }
+}
+
+impl Cache {
+    /// The path statistics of the chunks whose every row belongs to a fresh source of
+    /// `listing` (a chunk also holding other sources' rows would name paths the listing
+    /// may not have), and whether they cover the whole listing: every file fresh, every
+    /// chunk it uses whole. Merged into a catalog, they let a query be planned with the
+    /// data's paths before anything is read.
+    pub fn planning_stats(&self, listing: &crate::Listing) -> (Vec<&PathStats>, bool) {
+        let mut used: HashMap<&str, u64> = HashMap::new();
+        let mut complete = true;
+        for f in &listing.files {
+            match self.fresh(f) {
+                Some(e) => {
+                    if let Some(c) = &e.chunk {
+                        *used.entry(c).or_default() += e.rows;
+                    }
+                }
+                None => complete = false,
+            }
+        }
+        let mut out = Vec::new();
+        for (name, rows) in used {
+            match self.manifest.chunks.get(name) {
+                Some(c) if c.rows == rows && !c.paths.paths.is_empty() => out.push(&c.paths),
+                _ => complete = false,
+            }
+        }
+        (out, complete)
     }
 }
 

@@ -104,6 +104,7 @@ struct Written {
 struct PartitionOut {
     chunk: String,
     rows: u64,
+    paths: trailhunt_cloudtrail::catalog::PathStats,
     sources: HashMap<String, Written>,
 }
 
@@ -174,6 +175,7 @@ pub fn index(
                     Chunk {
                         rows: out.rows,
                         bytes,
+                        paths: out.paths.clone(),
                     },
                 );
             }
@@ -368,6 +370,10 @@ fn write_partition(
         .map_err(|e| fail("start the scan", &e))?;
     let mut writer: Option<ArrowWriter<File>> = None;
     let mut sources: HashMap<String, Written> = HashMap::new();
+    // The chunk's own path statistics, counted as a scan reading it counts them.
+    let paths = Catalog::new();
+    let layout = TypedLayout::register(&paths);
+    let mut counter = super::read::PathCounter::new(&paths, &layout);
     let mut rows = 0u64;
     let schema = chunk_schema();
     let source_at = schema::load_schema()
@@ -379,6 +385,7 @@ fn write_partition(
             continue;
         }
         note_sources(&b, source_at, rows, &mut sources);
+        counter.count(&b);
         let mut columns = b.columns().to_vec();
         columns.remove(source_at);
         let out = RecordBatch::try_new(schema.clone(), columns)
@@ -399,9 +406,11 @@ fn write_partition(
     if let Some(w) = writer {
         w.close().map_err(|e| fail("finish writing", &e))?;
     }
+    drop(counter);
     Ok(PartitionOut {
         chunk,
         rows,
+        paths: paths.stats(),
         sources,
     })
 }
