@@ -139,7 +139,9 @@ const SAMPLE_PINS: &[(&str, &[&str])] = &[
         "Burst of read-only enumeration calls",
         &["DatadogAWSIntegration", "jenkins-agent-7", "jlawrence"],
     ),
+    ("CloudTrail logging stopped", &["mwaddams"]),
     ("CloudTrail stopped, deleted or changed", &["mwaddams"]),
+    ("CloudTrail trail deleted", &["mwaddams"]),
     ("Console password created for a user", &["bslydell"]),
     (
         "Console sign-in brute force from one address",
@@ -161,6 +163,8 @@ const SAMPLE_PINS: &[(&str, &[&str])] = &[
     ("GetCallerIdentity with a long-term access key", ALL_HUMANS),
     ("GuardDuty disabled or cut off", &["mwaddams"]),
     ("IAM user created", &["bslydell"]),
+    // A deployment pipeline: the rule says deployments overwrite code too.
+    ("Lambda function code overwritten", &["GitHubActions"]),
     ("Large S3 download volume by one principal", &["pgibbons"]),
     ("Many secrets read by one principal", &["jenkins-agent-7"]),
     (
@@ -168,6 +172,11 @@ const SAMPLE_PINS: &[(&str, &[&str])] = &[
         &["tsmykowski"],
     ),
     ("Root user console sign-in", &["root"]),
+    // Administrators opening shells on three or more instances within the hour.
+    (
+        "SSM sessions started on several instances",
+        &["ejohnson", "mbolton", "pgibbons"],
+    ),
     (
         "Secrets Manager secret read",
         &[
@@ -193,6 +202,8 @@ const STORIES: &[(&str, &str)] = &[
         "Console sign-in brute force from one address",
     ),
     ("mwaddams", "CloudTrail stopped, deleted or changed"),
+    ("mwaddams", "CloudTrail logging stopped"),
+    ("mwaddams", "CloudTrail trail deleted"),
     ("mwaddams", "GuardDuty disabled or cut off"),
     ("root", "Root user console sign-in"),
     (
@@ -210,7 +221,7 @@ const STORIES: &[(&str, &str)] = &[
     ("jlawrence", "Full IAM configuration downloaded"),
 ];
 
-// These replay all 54 rules on schedule (one engine query per distinct candidate run of
+// These replay every rule of the library on schedule (one engine query per distinct candidate run of
 // each aggregating rule): seconds with the dependencies optimised as the workspace's dev
 // profile does.
 #[test]
