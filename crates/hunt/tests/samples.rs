@@ -148,6 +148,7 @@ const SAMPLE_PINS: &[(&str, &[&str])] = &[
         &["185.220.101.47"],
     ),
     ("Console sign-in without MFA", &["blumbergh", "root"]),
+    ("Enumeration denied across several services", &["jlawrence"]),
     (
         "Failed console sign-in",
         &[
@@ -171,6 +172,7 @@ const SAMPLE_PINS: &[(&str, &[&str])] = &[
         "Offensive distribution or PowerShell user agent",
         &["tsmykowski"],
     ),
+    ("Root user API activity", &["root"]),
     ("Root user console sign-in", &["root"]),
     // Administrators opening shells on three or more instances within the hour.
     (
@@ -219,6 +221,7 @@ const STORIES: &[(&str, &str)] = &[
     ("bslydell", "Console password created for a user"),
     ("jlawrence", "Burst of read-only enumeration calls"),
     ("jlawrence", "Full IAM configuration downloaded"),
+    ("jlawrence", "Enumeration denied across several services"),
 ];
 
 // These replay every rule of the library on schedule (one engine query per distinct candidate run of
