@@ -1,4 +1,5 @@
-//! `trailhunt rules test|lint`: check a folder of detection rules.
+//! `trailhunt rules test|lint|coverage`: check a folder of detection rules, and
+//! say which attack techniques it covers.
 
 use std::io::Write;
 use std::path::PathBuf;
@@ -19,6 +20,7 @@ pub const EXAMPLES: &str = "Examples:
   trailhunt rules lint rules/ --data examples/data
   trailhunt rules lint my-rule.yml
   trailhunt rules lint rules/ --data AWSLogs/ --since 7d
+  trailhunt rules coverage rules/ > docs/COVERAGE.md
 
 `test` exits 1 when a test failed; `lint` exits 1 when it found an error
 (warnings alone exit 0); both exit 2 when the rules cannot be read.";
@@ -50,6 +52,13 @@ enum RulesCommand {
         #[command(flatten)]
         time: TimeArgs,
     },
+    /// Print the coverage document (docs/COVERAGE.md): each Stratus Red Team AWS
+    /// technique and each ATT&CK technique with the rules that detect it, and the
+    /// rules per tactic and per AWS service.
+    Coverage {
+        /// Folder of rules [default: the repository's `rules/`].
+        dir: Option<PathBuf>,
+    },
 }
 
 fn rules_in(dir: Option<PathBuf>) -> Result<(Vec<Rule>, Vec<RuleProblem>)> {
@@ -67,7 +76,28 @@ pub fn run(args: RulesArgs) -> Result<ExitCode> {
     match args.command {
         RulesCommand::Test { dir, quiet } => test(dir, quiet),
         RulesCommand::Lint { dir, data, time } => lint_cmd(dir, data, &time),
+        RulesCommand::Coverage { dir } => coverage(dir),
     }
+}
+
+fn coverage(dir: Option<PathBuf>) -> Result<ExitCode> {
+    let dir = match dir.or_else(|| default_dir("rules")) {
+        Some(d) => d,
+        None => bail!("no rules: there is no `rules/` folder here; name the folder to check"),
+    };
+    let (rules, problems) = rules_in(Some(dir.clone()))?;
+    if !problems.is_empty() {
+        for p in &problems {
+            eprintln!("error: {p}");
+        }
+        bail!(
+            "{} rule file(s) did not load; fix them before writing the coverage",
+            problems.len()
+        );
+    }
+    let md = trailhunt_rules::coverage::coverage_markdown(&rules, &dir);
+    std::io::stdout().lock().write_all(md.as_bytes())?;
+    Ok(ExitCode::SUCCESS)
 }
 
 fn test(dir: Option<PathBuf>, quiet: bool) -> Result<ExitCode> {

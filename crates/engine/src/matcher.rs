@@ -112,8 +112,7 @@ fn compare(op: Op, ord: std::cmp::Ordering) -> bool {
         Op::Le => ord != Greater,
         Op::Gt => ord == Greater,
         Op::Ge => ord != Less,
-        Op::Eq => ord == Equal,
-        Op::Contains => ord == Equal,
+        Op::Eq | Op::Contains | Op::Regex => ord == Equal,
     }
 }
 
@@ -158,12 +157,23 @@ impl Matcher {
                     Matcher::Equals(text)
                 }
             }
+            Op::Regex => match Matcher::user_regex(&value.text()) {
+                Ok(r) => Matcher::Regex(r, "(?:)".to_string()),
+                // The planner reports a pattern that does not compile (`check_regex`).
+                Err(_) => Matcher::Never,
+            },
             Op::Lt | Op::Le | Op::Gt | Op::Ge => match value.as_number() {
                 Some(n) => Matcher::Range(op, n),
                 None if value.quote != Quote::Bare => Matcher::TextRange(op, value.text()),
                 None => Matcher::Never,
             },
         }
+    }
+
+    /// The regular expression of `col ~ "pattern"`: the `regex` crate's syntax with
+    /// Unicode on, searched anywhere in the value (anchor it with `^…$`).
+    pub fn user_regex(pattern: &str) -> Result<Regex, regex::Error> {
+        RegexBuilder::new(pattern).size_limit(1 << 24).build()
     }
 
     fn regex(pattern: &str, loose: &str, case_insensitive: bool, anchored: bool) -> Matcher {

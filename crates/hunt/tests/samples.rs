@@ -139,13 +139,16 @@ const SAMPLE_PINS: &[(&str, &[&str])] = &[
         "Burst of read-only enumeration calls",
         &["DatadogAWSIntegration", "jenkins-agent-7", "jlawrence"],
     ),
+    ("CloudTrail logging stopped", &["mwaddams"]),
     ("CloudTrail stopped, deleted or changed", &["mwaddams"]),
+    ("CloudTrail trail deleted", &["mwaddams"]),
     ("Console password created for a user", &["bslydell"]),
     (
         "Console sign-in brute force from one address",
         &["185.220.101.47"],
     ),
     ("Console sign-in without MFA", &["blumbergh", "root"]),
+    ("Enumeration denied across several services", &["jlawrence"]),
     (
         "Failed console sign-in",
         &[
@@ -161,13 +164,21 @@ const SAMPLE_PINS: &[(&str, &[&str])] = &[
     ("GetCallerIdentity with a long-term access key", ALL_HUMANS),
     ("GuardDuty disabled or cut off", &["mwaddams"]),
     ("IAM user created", &["bslydell"]),
+    // A deployment pipeline: the rule says deployments overwrite code too.
+    ("Lambda function code overwritten", &["GitHubActions"]),
     ("Large S3 download volume by one principal", &["pgibbons"]),
     ("Many secrets read by one principal", &["jenkins-agent-7"]),
     (
         "Offensive distribution or PowerShell user agent",
         &["tsmykowski"],
     ),
+    ("Root user API activity", &["root"]),
     ("Root user console sign-in", &["root"]),
+    // Administrators opening shells on three or more instances within the hour.
+    (
+        "SSM sessions started on several instances",
+        &["ejohnson", "mbolton", "pgibbons"],
+    ),
     (
         "Secrets Manager secret read",
         &[
@@ -193,6 +204,8 @@ const STORIES: &[(&str, &str)] = &[
         "Console sign-in brute force from one address",
     ),
     ("mwaddams", "CloudTrail stopped, deleted or changed"),
+    ("mwaddams", "CloudTrail logging stopped"),
+    ("mwaddams", "CloudTrail trail deleted"),
     ("mwaddams", "GuardDuty disabled or cut off"),
     ("root", "Root user console sign-in"),
     (
@@ -208,9 +221,10 @@ const STORIES: &[(&str, &str)] = &[
     ("bslydell", "Console password created for a user"),
     ("jlawrence", "Burst of read-only enumeration calls"),
     ("jlawrence", "Full IAM configuration downloaded"),
+    ("jlawrence", "Enumeration denied across several services"),
 ];
 
-// These replay all 54 rules on schedule (one engine query per distinct candidate run of
+// These replay every rule of the library on schedule (one engine query per distinct candidate run of
 // each aggregating rule): seconds with the dependencies optimised as the workspace's dev
 // profile does.
 #[test]

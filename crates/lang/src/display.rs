@@ -143,6 +143,10 @@ impl Display for FieldFilter {
             Op::Contains => write!(f, "{}: ", self.path)?,
             op => write!(f, "{} {} ", self.path, op.as_str())?,
         }
+        if let (Op::Regex, FieldValue::Value(v)) = (self.op, &self.value) {
+            // The pattern as written: only the quote character is escaped.
+            return write!(f, "\"{}\"", v.text().replace('"', "\\\""));
+        }
         match &self.value {
             FieldValue::Value(v) => write!(f, "{v}"),
             FieldValue::Exists(_) => f.write_char('*'),

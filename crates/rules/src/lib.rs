@@ -35,6 +35,7 @@
 //! ```
 #![deny(missing_docs)]
 
+pub mod coverage;
 mod layout;
 mod lint;
 mod load;

@@ -3,17 +3,21 @@
 
 use std::fmt::{self, Display, Formatter};
 
-/// The enterprise tactics in kill-chain order: id and snake_case name.
+/// The enterprise tactics in kill-chain order: id and snake_case name, as
+/// ATT&CK v19 has them. v19 renamed TA0005 "Defense Evasion" to "Stealth" (the
+/// id stayed) and added TA0112 "Defense Impairment" after it; the older name
+/// is still read ([`FORMER_TACTIC_NAMES`]).
 ///
 /// A report orders tactics by their index here ([`tactic_rank`]).
-pub const TACTIC_ORDER: [(&str, &str); 14] = [
+pub const TACTIC_ORDER: [(&str, &str); 15] = [
     ("TA0043", "reconnaissance"),
     ("TA0042", "resource_development"),
     ("TA0001", "initial_access"),
     ("TA0002", "execution"),
     ("TA0003", "persistence"),
     ("TA0004", "privilege_escalation"),
-    ("TA0005", "defense_evasion"),
+    ("TA0005", "stealth"),
+    ("TA0112", "defense_impairment"),
     ("TA0006", "credential_access"),
     ("TA0007", "discovery"),
     ("TA0008", "lateral_movement"),
@@ -23,19 +27,25 @@ pub const TACTIC_ORDER: [(&str, &str); 14] = [
     ("TA0040", "impact"),
 ];
 
+/// Tactic names of earlier ATT&CK versions that still name a tactic: Sigma
+/// rules and rule files written before v19 say `defense_evasion`.
+pub const FORMER_TACTIC_NAMES: [(&str, &str); 1] = [("TA0005", "defense_evasion")];
+
 /// The kill-chain position of a tactic id (`"TA0005"`, any case), if it is one of
-/// the 14 enterprise tactics.
+/// the 15 enterprise tactics.
 pub fn tactic_rank(id: &str) -> Option<usize> {
     TACTIC_ORDER
         .iter()
         .position(|(t, _)| t.eq_ignore_ascii_case(id))
 }
 
-/// The id of a tactic given its name (`"defense_evasion"`, `"defense-evasion"`, any case).
+/// The id of a tactic given its name (`"stealth"`, `"defense-impairment"`,
+/// `"defense_evasion"`, any case).
 pub fn tactic_id(name: &str) -> Option<&'static str> {
     let name = name.replace(['-', ' '], "_");
     TACTIC_ORDER
         .iter()
+        .chain(FORMER_TACTIC_NAMES.iter())
         .find(|(_, n)| n.eq_ignore_ascii_case(&name))
         .map(|(id, _)| *id)
 }

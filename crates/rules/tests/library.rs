@@ -162,3 +162,52 @@ fn field_comparisons_are_where_expressions() {
         }
     }
 }
+
+#[test]
+fn the_coverage_document_is_up_to_date() {
+    let root = library();
+    let (rules, problems) = load_rules(&root);
+    assert!(problems.is_empty(), "{problems:#?}");
+    let want = trailhunt_rules::coverage::coverage_markdown(&rules, &root);
+    let path = root.join("../docs/COVERAGE.md");
+    let have = std::fs::read_to_string(&path).unwrap_or_default();
+    assert!(
+        have == want,
+        "docs/COVERAGE.md is stale: regenerate it with `trailhunt rules coverage rules/ > docs/COVERAGE.md`"
+    );
+}
+
+#[test]
+fn every_stratus_technique_has_a_rule_with_its_tactic() {
+    use trailhunt_rules::coverage::{STRATUS_AWS, stratus_ids};
+    let rules = rules();
+    for t in STRATUS_AWS {
+        let covering: Vec<&Rule> = rules
+            .iter()
+            .filter(|r| stratus_ids(r).contains(&t.id))
+            .collect();
+        assert!(
+            !covering.is_empty(),
+            "no rule for the Stratus technique {}",
+            t.id
+        );
+        for r in covering {
+            assert!(
+                r.mitre.tactics.iter().any(|x| x.id == t.tactic),
+                "{}: tagged for {} but not with its tactic {}",
+                r.path.display(),
+                t.id,
+                t.tactic
+            );
+        }
+    }
+    for r in &rules {
+        for id in stratus_ids(r) {
+            assert!(
+                STRATUS_AWS.iter().any(|t| t.id == id),
+                "{}: `stratus.{id}` names no technique of the catalogue",
+                r.path.display()
+            );
+        }
+    }
+}

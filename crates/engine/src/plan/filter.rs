@@ -53,6 +53,22 @@ impl Planner<'_> {
     }
 
     fn field(&self, st: &State, ff: &FieldFilter) -> PResult<Expr> {
+        if ff.op == Op::Regex
+            && let FieldValue::Value(v) = &ff.value
+            && let Err(e) = Matcher::user_regex(&v.text())
+        {
+            let why = match e {
+                regex::Error::Syntax(s) => s
+                    .lines()
+                    .last()
+                    .unwrap_or_default()
+                    .trim_start_matches("error: ")
+                    .to_string(),
+                e => e.to_string(),
+            };
+            return Err(ParseError::new(v.span, format!("invalid regular expression: {why}"))
+                .help("`~` takes the regex crate's syntax: https://docs.rs/regex/latest/regex/#syntax"));
+        }
         let t = self.targets(st, &ff.path)?;
         let label = ff.to_string();
         match &ff.value {
@@ -154,6 +170,12 @@ impl Planner<'_> {
         ));
         let c = t.args[0].clone();
         Ok(match op {
+            Op::Regex => {
+                return Err(
+                    ParseError::new(v.span, "`~` does not apply to the event time")
+                        .help("compare times with `=`, `<`, `<=`, `>` or `>=`"),
+                );
+            }
             Op::Eq | Op::Contains => c.eq(ts),
             Op::Lt => c.lt(ts),
             Op::Le => c.lt_eq(ts),

@@ -83,6 +83,10 @@ pub enum Op {
     Gt,
     /// `>=` — numeric greater-or-equal.
     Ge,
+    /// `~` — **extension**: some value of the column matches the regular expression
+    /// (the `regex` crate's syntax, unanchored, case-sensitive unless `(?i)`). The
+    /// value is one [`ValuePart::Text`] holding the pattern.
+    Regex,
 }
 
 impl Op {
@@ -95,6 +99,7 @@ impl Op {
             Op::Le => "<=",
             Op::Gt => ">",
             Op::Ge => ">=",
+            Op::Regex => "~",
         }
     }
 

@@ -243,6 +243,8 @@ impl<'a> Parser<'a> {
             WrittenOp::Op(Op::Eq)
         } else if self.eat(':') {
             WrittenOp::Op(Op::Contains)
+        } else if self.eat('~') {
+            WrittenOp::Op(Op::Regex)
         } else {
             return Ok(None);
         };
@@ -262,6 +264,19 @@ impl<'a> Parser<'a> {
         };
         let op_text = op_span.slice(self.src).to_string();
         self.skip_ws();
+        if op == Op::Regex {
+            let value = FieldValue::Value(self.regex_value(&path)?);
+            let span = Span::new(start, self.pos);
+            return Ok(Filter {
+                kind: FilterKind::Field(FieldFilter {
+                    path,
+                    op,
+                    value,
+                    span,
+                }),
+                span,
+            });
+        }
         let value = match self.peek() {
             None | Some(')') => {
                 return Err(ParseError::new(op_span, format!("missing value after `{op_text}`"))

@@ -9,6 +9,52 @@ use crate::ast::{
 use crate::error::ParseError;
 
 impl<'a> Parser<'a> {
+    /// The quoted pattern after `col ~`: `"…"` or `'…'`, where `\` before the closing
+    /// quote character stands for that character and every other backslash is the
+    /// pattern's own (`"\d+\.exe"` is the regex `\d+\.exe`).
+    pub(super) fn regex_value(&mut self, path: &ColumnPath) -> PResult<Value> {
+        let start = self.pos;
+        let Some(q @ ('"' | '\'')) = self.peek() else {
+            return Err(ParseError::new(
+                self.token_span(),
+                "`~` takes a quoted regular expression",
+            )
+            .expected(["`\"…\"`", "`'…'`"])
+            .help(format!(
+                "quote the pattern, e.g. `{path} ~ \"^arn:aws:iam::[0-9]+:root$\"`"
+            )));
+        };
+        let mut pattern = String::new();
+        let mut chars = self.rest()[1..].char_indices();
+        while let Some((i, c)) = chars.next() {
+            match c {
+                '\\' => match chars.next() {
+                    Some((_, n)) if n == q => pattern.push(n),
+                    Some((_, n)) => {
+                        pattern.push('\\');
+                        pattern.push(n);
+                    }
+                    None => break,
+                },
+                c if c == q => {
+                    self.pos += 1 + i + c.len_utf8();
+                    return Ok(Value {
+                        parts: vec![ValuePart::Text(pattern)],
+                        quote: Quote::Double,
+                        span: Span::new(start, self.pos),
+                    });
+                }
+                c => pattern.push(c),
+            }
+        }
+        Err(ParseError::new(
+            Span::new(start, self.end),
+            "unterminated regular expression",
+        )
+        .expected([format!("a closing `{q}`")])
+        .help(format!("add a closing `{q}`")))
+    }
+
     /// A quoted string or a bare word.
     pub(super) fn value(&mut self) -> PResult<Value> {
         let start = self.pos;

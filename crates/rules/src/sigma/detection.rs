@@ -8,7 +8,7 @@ use trailhunt_lang::ast::{
 };
 
 use super::SigmaError;
-use super::patterns::{self, Pattern, push_wildcard};
+use super::patterns::{self, Pattern, Piece, SigmaValue};
 
 /// A converted condition: filters, plus `where` expressions for what a filter
 /// cannot say (comparing two fields).
@@ -249,26 +249,39 @@ fn keyword(name: &str, v: &Value) -> Result<Filter, SigmaError> {
     let text = crate::rule::scalar_text(v)
         .filter(|_| !v.is_bool())
         .ok_or_else(|| SigmaError::new("keywords", format!("`{name}`: a keyword must be text")))?;
-    let mut parts = Pattern::new();
-    push_wildcard(&mut parts);
-    patterns::append(&mut parts, patterns::sigma_string(&text)?);
-    push_wildcard(&mut parts);
-    Ok(value_filter(&any_column(), parts, false))
-}
-
-/// `col = pattern`, or `col: *` when the pattern is a lone wildcard.
-fn value_filter(path: &ColumnPath, parts: Pattern, cased: bool) -> Filter {
-    match matcher(path, parts, cased) {
-        Matcher::Value(v) => field_filter(path, Op::Eq, FieldValue::Value(v)),
+    let mut pieces = vec![Piece::Any];
+    pieces.extend(patterns::sigma_pieces(&text));
+    pieces.push(Piece::Any);
+    Ok(match sigma_matcher(&any_column(), &pieces, false) {
+        Matcher::Value(v) => field_filter(&any_column(), Op::Eq, FieldValue::Value(v)),
         Matcher::Filter(f) => f,
-    }
+    })
 }
 
-fn matcher(path: &ColumnPath, parts: Pattern, cased: bool) -> Matcher {
-    if parts == [ValuePart::Wildcard] {
-        Matcher::Filter(exists(path))
-    } else {
-        Matcher::Value(qvalue(parts, cased))
+/// `col = pattern`. A lone wildcard is `col = '*'`, not `col: *`: Sigma's `*`
+/// matches a value, and an empty array or a null has none.
+fn matcher(parts: Pattern, cased: bool) -> Matcher {
+    Matcher::Value(qvalue(parts, cased))
+}
+
+/// `col ~ "pattern"`.
+fn regex_filter(path: &ColumnPath, pattern: String) -> Filter {
+    field_filter(
+        path,
+        Op::Regex,
+        FieldValue::Value(QValue {
+            parts: vec![ValuePart::Text(pattern)],
+            quote: Quote::Double,
+            span: Span::default(),
+        }),
+    )
+}
+
+/// The matcher of a Sigma value (wildcards `*` and `?`), folding case unless `cased`.
+fn sigma_matcher(path: &ColumnPath, pieces: &[Piece], cased: bool) -> Matcher {
+    match patterns::sigma_value(pieces, cased) {
+        SigmaValue::Pattern(parts) => matcher(parts, cased),
+        SigmaValue::Regex(re) => Matcher::Filter(regex_filter(path, re)),
     }
 }
 
@@ -383,32 +396,50 @@ fn field_item(key: &str, value: &Value) -> Result<Node, SigmaError> {
             continue;
         }
         let text = text_of(v)?;
-        // A regex or range may become several patterns: any of them matches.
-        let several = if has("re") {
-            Some((patterns::regex(&text, has("i"), has("m"))?, !has("i")))
-        } else if has("cidr") {
+        if has("re") {
+            // Literal alternatives become value patterns; any other regex a `~` test.
+            match patterns::regex(&text, has("i"), has("m")) {
+                Ok(list) => {
+                    let mut inner: Vec<Matcher> =
+                        list.into_iter().map(|p| matcher(p, !has("i"))).collect();
+                    matchers.push(if inner.len() == 1 {
+                        inner.remove(0)
+                    } else {
+                        Matcher::Filter(combine(&path, Op::Eq, inner, false))
+                    });
+                }
+                _ => {
+                    let re = patterns::regex_pattern(&text, has("i"), has("m"), has("s"))?;
+                    matchers.push(Matcher::Filter(regex_filter(&path, re)));
+                }
+            }
+            continue;
+        }
+        // A range may become several patterns: any of them matches.
+        let several = if has("cidr") {
             Some((patterns::cidr(&text)?, false))
         } else {
             None
         };
         if let Some((mut list, cased)) = several {
             if list.len() == 1 {
-                matchers.push(matcher(&path, list.remove(0), cased));
+                matchers.push(matcher(list.remove(0), cased));
             } else {
-                let inner = list.into_iter().map(|p| matcher(&path, p, cased)).collect();
+                let inner = list.into_iter().map(|p| matcher(p, cased)).collect();
                 matchers.push(Matcher::Filter(combine(&path, Op::Eq, inner, false)));
             }
             continue;
         }
-        let mut parts = Pattern::new();
+        let mut pieces = Vec::new();
         if has("contains") || has("endswith") {
-            push_wildcard(&mut parts);
+            pieces.push(Piece::Any);
         }
-        patterns::append(&mut parts, patterns::sigma_string(&text)?);
+        pieces.extend(patterns::sigma_pieces(&text));
         if has("contains") || has("startswith") {
-            push_wildcard(&mut parts);
+            pieces.push(Piece::Any);
         }
-        matchers.push(matcher(&path, parts, has("cased")));
+        pieces.dedup_by(|a, b| *a == Piece::Any && *b == Piece::Any);
+        matchers.push(sigma_matcher(&path, &pieces, has("cased")));
     }
     Ok(Node::Filter(combine(&path, Op::Eq, matchers, all)))
 }

@@ -21,18 +21,20 @@
 //! | `field\|cased: v` | `field = "v"` (case-sensitive) |
 //! | `field: null` | `not field: *` |
 //! | `field\|exists: true` | `field: *` |
-//! | `field\|contains: '*'` (any value) | `field: *` |
+//! | `field: '*'`, `field\|contains: '*'` (any value) | `field = '*'` (a value: an empty array or a null has none) |
+//! | `field: 'a?c'` (one-character wildcard) | `field ~ "(?i)\Aa(?s:.)c\z"` |
+//! | `field: 'Élan'` (a non-ASCII letter with a case) | `field ~ "(?i)\AÉlan\z"`: Sigma folds every letter, `=` only ASCII ones |
 //! | `field\|gt: 5` (`lt`, `lte`, `gte`) | `field > 5` |
 //! | `field\|cidr: 10.0.0.0/8` | `field = 10.*` (IPv4 /8–/32; several patterns when not octet-aligned) |
-//! | `field\|re: '^(a\|b)$'` | `field = ("a" "b")`: only literal alternations with `^`/`$` anchors, searched as PCRE does (unanchored sides get `*`, `$` also allows a final newline, case-sensitive unless `re\|i`); anything else (`.`, classes, quantifiers, groups) is refused |
+//! | `field\|re: '^(a\|b)$'` | `field = ("a" "b")`: literal alternatives with `^`/`$` anchors become value patterns (unanchored sides get `*`, case-sensitive unless `re\|i`) |
+//! | `field\|re: '.+:assumed-role/aws:.+'` | `field ~ ".+:assumed-role/aws:.+"`: any other regex, in the regex crate's syntax, with `re\|i`, `re\|m`, `re\|s` as the inline flags `(?i)`, `(?m)`, `(?s)`; one that does not compile is refused |
 //! | `a\|fieldref: b` | a `\| where coalesce(a == b, false)` stage (negated: `not coalesce(…)`): only where the selection is a top-level `and` term of the condition |
 //! | keywords `- text` | `** = '*text*'` (anywhere in the event) |
 //! | `1 of sel*`, `all of sel*`, `1 of them`, `all of them`, `and`, `or`, `not`, `( )` | the same in filter syntax |
 //!
-//! In Sigma values `*` is a wildcard and `\*` a literal star; the one-character
-//! wildcard `?` has no equivalent and is refused. Refused too, each naming the
-//! construct: correlations and aggregations (`count() by`, `near`,
-//! `timeframe`, correlation rules), `N of` for N > 1, and the encoding
+//! In Sigma values `*` and `?` are wildcards and `\*`, `\?` literal. Refused,
+//! each naming the construct: correlations and aggregations (`count() by`,
+//! `near`, `timeframe`, correlation rules), `N of` for N > 1, and the encoding
 //! modifiers (`base64`, `windash`, `utf16le`, …).
 //!
 //! Every converted query is parsed back with [`trailhunt_lang::parse_query`] and
@@ -73,8 +75,10 @@ pub struct Converted {
     /// `level:` as a severity (`informational` … `critical`).
     pub severity: Option<Severity>,
     /// `tags:` mapped to the MITRE tag scheme (`attack.t1562.008` →
-    /// `techniques.t1562.008`, `attack.defense_evasion` →
-    /// `tactics.ta0005.defense_evasion`); other tags are kept as written.
+    /// `techniques.t1562.008`, `attack.stealth` → `tactics.ta0005.stealth`,
+    /// `attack.defense-impairment` → `tactics.ta0112.defense_impairment`,
+    /// `attack.defense_evasion` → `tactics.ta0005.defense_evasion`); other tags
+    /// are kept as written.
     pub tags: Vec<String>,
     /// `falsepositives:`
     pub falsepositives: Vec<String>,

@@ -1,5 +1,7 @@
 //! Sigma values, regular expressions and CIDR ranges as value patterns of the
-//! query language (literal text and `*` wildcards).
+//! query language (literal text and `*` wildcards), or as regular expressions
+//! for `col ~ "…"` where patterns cannot say it (`?`, Unicode case folding,
+//! anything but literal alternatives in `re`).
 
 use trailhunt_lang::ast::ValuePart;
 
@@ -19,49 +21,157 @@ fn push_text(parts: &mut Pattern, text: &str) {
     }
 }
 
-/// Appends `other` to `parts`, merging adjacent texts and wildcards.
-pub(crate) fn append(parts: &mut Pattern, other: Pattern) {
-    for part in other {
-        match part {
-            ValuePart::Text(t) => push_text(parts, &t),
-            ValuePart::Wildcard => push_wildcard(parts),
-        }
-    }
-}
-
-pub(crate) fn push_wildcard(parts: &mut Pattern) {
+fn push_wildcard(parts: &mut Pattern) {
     if parts.last() != Some(&ValuePart::Wildcard) {
         parts.push(ValuePart::Wildcard);
     }
 }
 
-/// A Sigma string value: `*` is a wildcard, `\*` `\?` `\\` are literal, another
-/// backslash is itself. `?` (one character) has no equivalent and is refused.
-pub(crate) fn sigma_string(text: &str) -> Result<Pattern, SigmaError> {
-    let mut parts = Pattern::new();
+/// One piece of a Sigma string value.
+#[derive(Clone, Debug, PartialEq)]
+pub(crate) enum Piece {
+    /// Literal text.
+    Text(String),
+    /// `*`: any run of characters.
+    Any,
+    /// `?`: exactly one character.
+    One,
+}
+
+/// A Sigma string value: `*` and `?` are wildcards, `\*` `\?` `\\` are literal,
+/// another backslash is itself.
+pub(crate) fn sigma_pieces(text: &str) -> Vec<Piece> {
+    let mut out = Vec::new();
+    let push = |out: &mut Vec<Piece>, p: Piece| match (out.last_mut(), p) {
+        (Some(Piece::Text(t)), Piece::Text(n)) => t.push_str(&n),
+        (Some(Piece::Any), Piece::Any) => {}
+        (_, p) => out.push(p),
+    };
     let mut chars = text.chars().peekable();
     while let Some(c) = chars.next() {
         match c {
             '\\' => match chars.peek() {
                 Some(&n @ ('*' | '?' | '\\')) => {
                     chars.next();
-                    push_text(&mut parts, &n.to_string());
+                    push(&mut out, Piece::Text(n.to_string()));
                 }
-                _ => push_text(&mut parts, "\\"),
+                _ => push(&mut out, Piece::Text("\\".to_string())),
             },
-            '*' => push_wildcard(&mut parts),
-            '?' => {
-                return Err(SigmaError::new(
-                    "? wildcard",
-                    format!(
-                        "the value `{text}` uses the one-character wildcard `?`, which the query language does not have"
-                    ),
-                ));
-            }
-            c => push_text(&mut parts, &c.to_string()),
+            '*' => push(&mut out, Piece::Any),
+            '?' => push(&mut out, Piece::One),
+            c => push(&mut out, Piece::Text(c.to_string())),
         }
     }
-    Ok(parts)
+    out
+}
+
+/// How a Sigma value is matched: a value pattern of the query language, or a
+/// regular expression (`col ~ "…"`) for what patterns cannot say.
+#[derive(Clone, Debug, PartialEq)]
+pub(crate) enum SigmaValue {
+    /// Literal text and `*` wildcards, for `col = …`.
+    Pattern(Pattern),
+    /// A regex searched in the value (anchors included), for `col ~ "…"`.
+    Regex(String),
+}
+
+/// Whether case-insensitive matching of `text` needs more than ASCII folding: it
+/// holds a non-ASCII letter that has another case (`É`/`é`).
+fn needs_unicode_folding(text: &str) -> bool {
+    text.chars()
+        .any(|c| !c.is_ascii() && (c.to_lowercase().ne(c.to_uppercase())))
+}
+
+/// The match of a whole value against `pieces`, case-insensitively unless
+/// `cased`. Query patterns have `*` and fold ASCII only; a `?` or a non-ASCII
+/// letter under case-insensitivity (Sigma folds every letter) takes a regex.
+pub(crate) fn sigma_value(pieces: &[Piece], cased: bool) -> SigmaValue {
+    let regex = pieces.iter().any(|p| match p {
+        Piece::One => true,
+        Piece::Text(t) => !cased && needs_unicode_folding(t),
+        Piece::Any => false,
+    });
+    if !regex {
+        let mut parts = Pattern::new();
+        for p in pieces {
+            match p {
+                Piece::Text(t) => push_text(&mut parts, t),
+                _ => push_wildcard(&mut parts),
+            }
+        }
+        return SigmaValue::Pattern(parts);
+    }
+    let mut re = String::from(if cased { "" } else { "(?i)" });
+    if pieces.first() != Some(&Piece::Any) {
+        re.push_str(r"\A");
+    }
+    let n = pieces.len();
+    for (i, p) in pieces.iter().enumerate() {
+        match p {
+            Piece::Any if i == 0 || i + 1 == n => {}
+            Piece::Any => re.push_str("(?s:.*)"),
+            Piece::One => re.push_str("(?s:.)"),
+            Piece::Text(t) => re.push_str(&::regex::escape(t)),
+        }
+    }
+    if pieces.last() != Some(&Piece::Any) {
+        re.push_str(r"\z");
+    }
+    SigmaValue::Regex(re)
+}
+
+/// A Sigma `re` value as the pattern of `col ~ "…"`: the regex crate's syntax,
+/// with the sub-modifiers as inline flags (`i` case-insensitive, `m` multi-line,
+/// `s` dot matches newline). Refused, naming `re`, when it does not compile.
+pub(crate) fn regex_pattern(
+    re: &str,
+    insensitive: bool,
+    multiline: bool,
+    dotall: bool,
+) -> Result<String, SigmaError> {
+    let flags: String = [(insensitive, 'i'), (multiline, 'm'), (dotall, 's')]
+        .iter()
+        .filter(|(on, _)| *on)
+        .map(|(_, f)| *f)
+        .collect();
+    // `\"` is `"` to the regex crate; the query text writes every `"` as `\"`.
+    let mut body = String::new();
+    let mut run = 0;
+    for c in re.chars() {
+        if c == '"' && run % 2 == 1 {
+            body.pop();
+        }
+        run = if c == '\\' { run + 1 } else { 0 };
+        body.push(c);
+    }
+    let pattern = if flags.is_empty() {
+        body
+    } else {
+        format!("(?{flags}){body}")
+    };
+    match ::regex::RegexBuilder::new(&pattern)
+        .size_limit(1 << 24)
+        .build()
+    {
+        Ok(_) => Ok(pattern),
+        Err(e) => {
+            let why = match e {
+                ::regex::Error::Syntax(s) => s
+                    .lines()
+                    .last()
+                    .unwrap_or_default()
+                    .trim_start_matches("error: ")
+                    .to_string(),
+                e => e.to_string(),
+            };
+            Err(SigmaError::new(
+                "re",
+                format!(
+                    "the regular expression `{re}` does not compile in the regex crate's syntax ({why})"
+                ),
+            ))
+        }
+    }
 }
 
 fn refuse_re(re: &str, why: impl std::fmt::Display) -> SigmaError {
@@ -104,7 +214,7 @@ fn strip_start_anchor(s: &str) -> (bool, &str) {
     }
 }
 
-/// `(anchored, exact_end, rest)`: `$` also matches before a final newline, `\z` does not.
+/// `(anchored, exact_end, rest)`: under the `m` flag `$` also matches at a line end, `\z` does not.
 fn strip_end_anchor(s: &str) -> (bool, bool, &str) {
     let escapes = |t: &str| t.chars().rev().take_while(|&c| c == '\\').count();
     if let Some(rest) = s.strip_suffix("\\z")
@@ -139,8 +249,10 @@ fn literal(re: &str, branch: &str) -> Result<String, SigmaError> {
     Ok(out)
 }
 
-/// Converts a Sigma `re` value to patterns (any of which matches), searching
-/// the value as PCRE does (unanchored unless `^`/`$`).
+/// Converts a Sigma `re` value made of literal alternatives to value patterns
+/// (any of which matches), searching the value as the regex crate does
+/// (unanchored unless `^`/`$`); any other regex is refused here and becomes a
+/// `col ~ "…"` test instead ([`regex_pattern`]).
 pub(crate) fn regex(
     re: &str,
     insensitive: bool,
@@ -195,14 +307,7 @@ pub(crate) fn regex(
             push_wildcard(&mut parts);
         }
         push_text(&mut parts, &text);
-        if anchored_end && !exact_end {
-            // PCRE's `$` also matches just before a final newline.
-            let mut with_newline = parts.clone();
-            push_text(&mut with_newline, "\n");
-            out.push(parts);
-            out.push(with_newline);
-            continue;
-        }
+        // In the regex crate's syntax `$` (without `m`) is the end of the text, as `\z` is.
         if !anchored_end {
             push_wildcard(&mut parts);
         }
