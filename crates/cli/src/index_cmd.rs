@@ -105,7 +105,7 @@ pub fn run(args: IndexArgs) -> Result<ExitCode> {
         SummaryFormat::Table => {
             writeln!(
                 out,
-                "indexed into {}: {} new, {} changed, {} unchanged, {} removed{}",
+                "indexed into {}: {} new, {} changed, {} unchanged, {} removed{}{}",
                 dir.display(),
                 summary.new,
                 summary.changed,
@@ -114,6 +114,10 @@ pub fn run(args: IndexArgs) -> Result<ExitCode> {
                 match summary.not_cached {
                     0 => String::new(),
                     n => format!(", {n} not cached"),
+                },
+                match summary.repaired {
+                    0 => String::new(),
+                    n => format!(" ({n} damaged chunks dropped, their files indexed again)"),
                 }
             )?;
             writeln!(

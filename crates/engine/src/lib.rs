@@ -428,6 +428,9 @@ impl Engine {
         range: TimeRange,
     ) -> Result<(LogicalPlan, Vec<ParseError>), EngineError> {
         let hints = pushdown::hints(query);
+        // A streaming engine registers the table a query reads only for that query:
+        // planning without running registers it too (nothing is read).
+        self.prepare_scan(&hints)?;
         self.plan_for(query, range, &hints)
     }
 

@@ -231,6 +231,20 @@ fn a_damaged_chunk_is_reported_and_its_files_read_from_their_json() {
     let cached = seen(&cached);
     assert_eq!(raw.0, cached.0, "every event, from the JSON");
     assert_eq!(raw.2, cached.2, "path statistics");
+    // The next index notices, and indexes those files again.
+    let s = indexed(&cache, &dir);
+    assert_eq!(
+        (s.repaired, s.new, s.unchanged),
+        (m.chunks.len() as u64, 4, 0),
+        "{s:?}"
+    );
+    let again = load_with(&dir, Some(&cache));
+    assert!(
+        again.report.files.iter().all(|f| f.warnings.is_empty()),
+        "{:?}",
+        again.report.files
+    );
+    assert_eq!(raw.0, seen(&again).0);
 }
 
 #[test]

@@ -232,6 +232,11 @@ impl Cache {
         &self.manifest
     }
 
+    /// The manifest, to change before [`Cache::save`].
+    pub fn manifest_mut(&mut self) -> &mut Manifest {
+        &mut self.manifest
+    }
+
     /// The path of chunk `name`.
     pub fn chunk_path(&self, name: &str) -> PathBuf {
         self.dir.join(name)

@@ -36,6 +36,8 @@ pub struct IndexSummary {
     pub unchanged: u64,
     /// Entries dropped because their file is gone.
     pub removed: u64,
+    /// Damaged chunks dropped (their sources were indexed again, counted as new).
+    pub repaired: u64,
     /// Sources the cache cannot hold (standard input, memory) or that could not be
     /// read this time (left to be read from their JSON).
     pub not_cached: u64,
@@ -123,9 +125,28 @@ pub fn index(
             dir.display()
         ))
     })?;
-    let cache = Cache::open(dir)?;
-    let mut manifest = cache.manifest().clone();
+    let mut cache = Cache::open(dir)?;
     let mut summary = IndexSummary::default();
+    // A chunk that is not what the manifest says (truncated, rewritten, gone) is dropped
+    // with its entries: their sources are indexed again below.
+    let broken: Vec<String> = cache
+        .manifest()
+        .chunks
+        .iter()
+        .filter(|(name, c)| !chunk_is_whole(&dir.join(name), c))
+        .map(|(name, _)| name.clone())
+        .collect();
+    if !broken.is_empty() {
+        let m = cache.manifest_mut();
+        m.sources
+            .retain(|_, e| e.chunk.as_ref().is_none_or(|c| !broken.contains(c)));
+        for b in &broken {
+            m.chunks.remove(b);
+        }
+        summary.repaired = broken.len() as u64;
+    }
+    let cache = cache;
+    let mut manifest = cache.manifest().clone();
 
     // What to index.
     let mut todo: Vec<usize> = Vec::new();
@@ -413,6 +434,24 @@ fn write_partition(
         paths: paths.stats(),
         sources,
     })
+}
+
+/// Does the chunk at `path` have the size the manifest recorded and a footer that reads
+/// with as many rows?
+fn chunk_is_whole(path: &Path, c: &Chunk) -> bool {
+    let Ok(file) = File::open(path) else {
+        return false;
+    };
+    if file.metadata().map_or(true, |m| m.len() != c.bytes) {
+        return false;
+    }
+    match datafusion::parquet::file::reader::SerializedFileReader::new(file) {
+        Ok(r) => {
+            use datafusion::parquet::file::reader::FileReader;
+            r.metadata().file_metadata().num_rows() as u64 == c.rows
+        }
+        Err(_) => false,
+    }
 }
 
 /// Each row's source (from the source column), as runs starting at `base`.
