@@ -450,8 +450,10 @@ impl Engine {
         // A streaming engine windows events in the plan when the query reads windows,
         // and fills them in afterwards when it only prints them (`winfill`).
         let streaming = self.stream.is_some();
+        let complete = self.stream.as_ref().is_none_or(|s| s.primed);
         let planner = Planner::new(&self.catalog, &self.layout, index)
-            .keep_order(streaming && hints.needs_windows && !hints.reads_windows);
+            .keep_order(streaming && hints.needs_windows && !hints.reads_windows)
+            .complete(complete);
         let scan = self.scan(range, query.span, streaming && hints.reads_windows)?;
         let plan = planner.plan(query, scan)?;
         Ok((plan, planner.take_warnings()))
@@ -569,13 +571,12 @@ impl Engine {
         } else {
             hints.required_text.clone()
         };
-        let table = self.table(
-            stream,
-            required_text,
-            Vec::new(),
-            hints.needs_nested,
-            keep_if,
-        );
+        // Nested values are decoded even when the plan reads none, so the catalog learns
+        // what the files hold (a typed path's value of another type is kept there) and
+        // the plan made after the scan can differ. A cache that primed the catalog with
+        // every path of the listing leaves nothing to learn: the plan's projection says.
+        let keep_nested = hints.needs_nested && !stream.primed;
+        let table = self.table(stream, required_text, Vec::new(), keep_nested, keep_if);
         let log = table.log();
         let _ = self.ctx.deregister_table(TABLE);
         self.ctx

@@ -129,6 +129,16 @@ impl PathSel {
         s
     }
 
+    /// True when every path covered now is a typed column's, and no record keeps a value
+    /// of one in the nested column: the typed columns alone hold the values.
+    pub fn only_typed_columns(&self) -> bool {
+        let s = self.snap();
+        s.untyped == 0
+            && s.typed
+                .iter()
+                .all(|&t| self.catalog.nested_at_typed(t) == 0)
+    }
+
     /// True when no nested value can be covered now: no path but typed ones, and those
     /// never held a value of an unexpected type (so the nested list need not be read).
     pub fn nothing_nested(&self, s: &Snapshot) -> bool {

@@ -128,6 +128,9 @@ pub struct Planner<'a> {
     warnings: std::cell::RefCell<Vec<(String, ParseError)>>,
     /// Keep the order key in output events (to fill their windows afterwards).
     keep_order: bool,
+    /// The catalog holds every path of the data (loaded data, or a cache that primed
+    /// it): what it does not say is not there.
+    complete: bool,
 }
 
 /// How a path no event has is used (the warning says what it does to the query).
@@ -169,7 +172,16 @@ impl<'a> Planner<'a> {
             loaded,
             warnings: Default::default(),
             keep_order: false,
+            complete: false,
         }
+    }
+
+    /// The catalog holds every path of the data (see `complete`): a test on a typed
+    /// column then reads the nested column only when some record keeps a value of that
+    /// path there.
+    pub fn complete(mut self, complete: bool) -> Self {
+        self.complete = complete;
+        self
     }
 
     /// Keep the hidden order key ([`ORDER`]) as the last column when the output is events.
@@ -538,9 +550,16 @@ impl<'a> Planner<'a> {
                 return Ok(plain(ident(&name)));
             }
             let r = self.resolved(st, p, Use::Filter);
+            let sel = self.sel(p);
+            // A typed path no record keeps nested is all in its column.
+            let kv_ids = if self.complete && !r.typed.is_empty() && sel.only_typed_columns() {
+                None
+            } else {
+                Some(sel)
+            };
             return Ok(Targets {
                 args: r.typed.iter().map(|t| ident(t)).collect(),
-                kv_ids: Some(self.sel(p)),
+                kv_ids,
                 time: false,
                 all_nested: false,
             });
