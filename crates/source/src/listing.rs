@@ -194,11 +194,12 @@ pub fn may_hold_from(f: &FileRef, from: i64) -> bool {
         .is_none_or(|t| t.saturating_add(DELIVERY_SLACK_NS) >= from)
 }
 
-/// Spread `files` (indices into a listing) over `n` groups of about equal bytes: the
-/// biggest first, each to the lightest group; each group keeps name order.
-pub fn spread(files: &[&FileRef], n: usize) -> Vec<Vec<usize>> {
+/// Spread the files `chosen` (indices into `files`) over `n` groups of about equal
+/// bytes: the biggest first, each to the lightest group; each group holds indices into
+/// `files`, in name order.
+pub fn spread(files: &[FileRef], chosen: &[usize], n: usize) -> Vec<Vec<usize>> {
     let n = n.max(1);
-    let mut order: Vec<usize> = (0..files.len()).collect();
+    let mut order: Vec<usize> = chosen.to_vec();
     order.sort_by(|&a, &b| files[b].size.cmp(&files[a].size).then(a.cmp(&b)));
     let mut groups: Vec<(u64, Vec<usize>)> = vec![(0, Vec::new()); n];
     for i in order {

@@ -54,11 +54,7 @@ pub fn load(
         n => n,
     }
     .min(kept.len().max(1));
-    let refs: Vec<&FileRef> = kept.iter().map(|&i| &files[i]).collect();
-    let groups: Vec<Vec<usize>> = spread(&refs, threads)
-        .into_iter()
-        .map(|g| g.into_iter().map(|j| kept[j]).collect())
-        .collect();
+    let groups = spread(&files, &kept, threads);
     if let Some(p) = progress {
         p.total_files.store(kept.len() as u64, Relaxed);
     }

@@ -172,15 +172,11 @@ impl TableProvider for CloudTrailTable {
             .filter(|&i| from.is_none_or(|f| may_hold_from(&self.files[i], f)))
             .collect();
         let pruned = self.files.len() - kept.len();
-        let refs: Vec<&FileRef> = kept.iter().map(|&i| &self.files[i]).collect();
         let partitions = match self.options.partitions {
             0 => state.config().target_partitions(),
             n => n,
         };
-        let groups: Vec<Vec<usize>> = spread(&refs, partitions)
-            .into_iter()
-            .map(|g| g.into_iter().map(|j| kept[j]).collect())
-            .collect();
+        let groups = spread(&self.files, &kept, partitions);
         let kv = full.index_of(schema::KV)?;
         let skip_nested = !self.options.keep_nested && !projection.contains(&kv);
         let decode = DecodeOptions {

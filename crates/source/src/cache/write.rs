@@ -295,11 +295,7 @@ fn write_chunks(
         n => n,
     }
     .min(todo.len().max(1));
-    let refs: Vec<&FileRef> = todo.iter().map(|&i| &files[i]).collect();
-    let groups: Vec<Vec<usize>> = spread(&refs, threads)
-        .into_iter()
-        .map(|g| g.into_iter().map(|j| todo[j]).collect())
-        .collect();
+    let groups = spread(&files, todo, threads);
     if let Some(p) = progress {
         p.total_files.store(todo.len() as u64, Relaxed);
     }
