@@ -167,7 +167,16 @@ pub fn open_cache(dir: &std::path::Path) -> Result<trailhunt_source::cache::Cach
             dir.display()
         );
     }
-    Ok(trailhunt_source::cache::Cache::open(dir)?)
+    let cache = trailhunt_source::cache::Cache::open(dir)?;
+    if let Some(old) = cache.older_format() {
+        eprintln!(
+            "warning: --cache {}: written by an older trailhunt (cache format {old}); every \
+             source is read from its JSON until `trailhunt index … --cache {}` rebuilds it",
+            dir.display(),
+            dir.display()
+        );
+    }
+    Ok(cache)
 }
 
 #[derive(Copy, Clone, Debug, PartialEq, Eq, ValueEnum)]

@@ -654,13 +654,11 @@ impl Builder {
         self.num = s;
     }
 
-    /// `null`, `{}` or `[]` at path `id`.
+    /// `null`, `{}` or `[]` at path `id`. A typed column stays null at a JSON `null`; the
+    /// nested entry keeps that the key was written (`col = null`, Sigma's `exists`, and
+    /// whole-event output as the record was written).
     #[inline]
     pub(crate) fn marker(&mut self, cat: &mut LocalCatalog<'_>, id: u32, k: u8) {
-        if k == kind::NULL && self.layout.typed(id).is_some() {
-            // A typed column simply stays null.
-            return;
-        }
         let text = match k {
             kind::EMPTY_OBJECT => Some("{}"),
             kind::EMPTY_ARRAY => Some("[]"),

@@ -234,7 +234,7 @@ fn typed_tests(f: &Filter) -> Vec<TypedTest> {
         let values: Vec<&trailhunt_lang::ast::Value> = match &ff.value {
             FieldValue::Value(v) => vec![v],
             FieldValue::List(l) => l.values.iter().collect(),
-            FieldValue::Exists(_) | FieldValue::Group(_) => continue,
+            FieldValue::Exists(_) | FieldValue::Null(_) | FieldValue::Group(_) => continue,
         };
         out.push(TypedTest {
             column,

@@ -316,19 +316,31 @@ fn candidates(
     }
 }
 
-/// Some nested value at one of the path ids exists and is not null.
+/// Some nested value at one of the path ids exists and is not null (`col: *`), or, for
+/// [`ExistsUdf::json_null`], some entry at one of them is a JSON `null` (`col = null`).
 #[derive(Debug)]
 pub struct ExistsUdf {
     ids: Arc<PathSel>,
+    json_null: bool,
     signature: Signature,
 }
-udf_identity!(ExistsUdf, ids);
+udf_identity!(ExistsUdf, ids, json_null);
 
 impl ExistsUdf {
     /// `th_exists(_kv)` for the paths of one pattern.
     pub fn call(ids: Arc<PathSel>, kv: Expr) -> Expr {
+        Self::make(ids, false, kv)
+    }
+
+    /// `th_json_null(_kv)`: the record writes one of the paths as a JSON `null`.
+    pub fn json_null(ids: Arc<PathSel>, kv: Expr) -> Expr {
+        Self::make(ids, true, kv)
+    }
+
+    fn make(ids: Arc<PathSel>, json_null: bool, kv: Expr) -> Expr {
         let udf = ExistsUdf {
             ids,
+            json_null,
             signature: variadic(),
         };
         ScalarUDF::new_from_impl(udf).call(vec![kv])
@@ -337,7 +349,11 @@ impl ExistsUdf {
 
 impl ScalarUDFImpl for ExistsUdf {
     fn name(&self) -> &str {
-        "th_exists"
+        if self.json_null {
+            "th_json_null"
+        } else {
+            "th_exists"
+        }
     }
     fn signature(&self) -> &Signature {
         &self.signature
@@ -351,18 +367,21 @@ impl ScalarUDFImpl for ExistsUdf {
             .args
             .into_iter()
             .next()
-            .ok_or_else(|| DataFusionError::Internal("th_exists needs the nested column".into()))?
+            .ok_or_else(|| {
+                DataFusionError::Internal(format!("{} needs the nested column", self.name()))
+            })?
             .into_array(n)?;
         let kv = Kv::with_ids(&arr, self.ids.catalog())?;
         let ids = self.ids.snap();
-        let out: BooleanArray = (0..n)
-            .map(|row| {
-                Some(
-                    kv.range(row)
-                        .any(|i| ids.contains(kv.id(i)) && kv.kinds[i] != kind::NULL),
-                )
-            })
-            .collect();
+        let want_null = self.json_null;
+        let out: BooleanArray =
+            (0..n)
+                .map(|row| {
+                    Some(kv.range(row).any(|i| {
+                        ids.contains(kv.id(i)) && (kv.kinds[i] == kind::NULL) == want_null
+                    }))
+                })
+                .collect();
         Ok(ColumnarValue::Array(Arc::new(out)))
     }
 }

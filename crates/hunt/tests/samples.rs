@@ -319,3 +319,58 @@ fn filter_rules_find_their_stories() {
         "{fired:?}"
     );
 }
+
+/// Sigma's `exists` counts a key written with a JSON null ("be it empty or null"), on a
+/// typed column and on a nested path: the converted query's events are the records that
+/// hold the key, read straight from the JSON.
+#[test]
+fn sigma_exists_counts_a_key_written_null() {
+    let fixture = repo("crates/engine/tests/fixtures/json-nulls.ndjson");
+    let records: Vec<serde_json::Value> = std::fs::read_to_string(&fixture)
+        .unwrap()
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    let found = discover(&[fixture.display().to_string()]).unwrap();
+    let engine = Engine::new(
+        load(&Listing::local(&found), &LoadOptions::default(), None).unwrap(),
+        0,
+    )
+    .unwrap();
+    for (field, want) in [
+        ("errorCode", true),
+        ("responseElements", true),
+        ("userIdentity.invokedBy", false),
+    ] {
+        let sigma = format!(
+            "title: t\nlogsource: {{product: aws, service: cloudtrail}}\n\
+             detection:\n  sel:\n    {field}|exists: {want}\n  condition: sel\n"
+        );
+        let converted = trailhunt_rules::sigma::convert(&sigma).unwrap();
+        let out = engine
+            .run(
+                &format!("{} | table eventID", converted.query_text),
+                Default::default(),
+            )
+            .unwrap();
+        let mut got = Vec::new();
+        for b in &out.batches {
+            let ids = b
+                .column(0)
+                .as_any()
+                .downcast_ref::<datafusion::arrow::array::StringArray>();
+            let ids = ids.expect("eventID is text");
+            got.extend((0..b.num_rows()).map(|i| ids.value(i).to_string()));
+        }
+        let expected: Vec<String> = records
+            .iter()
+            .filter(|r| field.split('.').try_fold(*r, |v, k| v.get(k)).is_some() == want)
+            .map(|r| r["eventID"].as_str().unwrap().to_string())
+            .collect();
+        assert_eq!(
+            got, expected,
+            "{field}|exists: {want} → {}",
+            converted.query_text
+        );
+    }
+}

@@ -150,6 +150,7 @@ impl Display for FieldFilter {
         match &self.value {
             FieldValue::Value(v) => write!(f, "{v}"),
             FieldValue::Exists(_) => f.write_char('*'),
+            FieldValue::Null(_) => f.write_str("null"),
             FieldValue::List(list) => {
                 f.write_char('(')?;
                 write_list(f, &list.values, " ")?;

@@ -112,6 +112,7 @@ fn filter(f: &Filter) -> Node {
             let rhs = match &field.value {
                 FieldValue::Value(v) => value(v),
                 FieldValue::Exists(_) => leaf("exists"),
+                FieldValue::Null(_) => leaf("null"),
                 FieldValue::List(l) => node("any-of", l.values.iter().map(value).collect()),
                 FieldValue::Group(g) => node("group", vec![group(g)]),
             };

@@ -222,7 +222,14 @@ fn conditions_and_value_forms() {
         r"x = 'a\*b'".replace("'a", "'*a").replace("b'", "b*'")
     );
     assert_eq!(ok("  a: {x|cased: Admin}\n  condition: a"), "x = \"Admin\"");
-    assert_eq!(ok("  a: {x|exists: false}\n  condition: a"), "not x: *");
+    assert_eq!(
+        ok("  a: {x|exists: false}\n  condition: a"),
+        "not (x: * or x = null)"
+    );
+    assert_eq!(
+        ok("  a: {x|exists: true}\n  condition: a"),
+        "x: * or x = null"
+    );
     assert_eq!(ok("  a: {x|gte: 10}\n  condition: a"), "x >= 10");
     assert_eq!(
         ok("  keywords: [mimikatz, 'bad tool']\n  condition: keywords"),

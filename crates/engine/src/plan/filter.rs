@@ -81,6 +81,18 @@ impl Planner<'_> {
                 }
                 Ok(fold(parts, or, false))
             }
+            FieldValue::Null(_) => Ok(match (&t.kv_ids, st.events) {
+                // A JSON null is kept only in the nested column (a typed column's null
+                // cannot tell it from a missing key).
+                (Some(ids), true) => ExistsUdf::json_null(ids.clone(), ident(schema::KV)),
+                // Rows that are not events (after a stage): the value is null.
+                (_, false) if !t.args.is_empty() => fold(
+                    t.args.iter().map(|a| a.clone().is_null()).collect(),
+                    and,
+                    true,
+                ),
+                _ => lit(false),
+            }),
             FieldValue::Value(v) => {
                 if t.time {
                     return self.time_compare(&t, ff.op, v);

@@ -25,7 +25,22 @@ pub fn compute(name: &str, records: &[Value]) -> Option<Vec<Value>> {
             s(r, "userIdentity.sessionContext.attributes.mfaAuthenticated")
                 .is_some_and(|v| v.eq_ignore_ascii_case("true"))
         })),
-        _ => return None,
+        n => {
+            // `nulls_json_null/PATH`, `nulls_present/PATH`, `nulls_absent/PATH`: counts of
+            // records that write PATH as JSON null, write it at all, or do not write it.
+            let (test, path) = n.strip_prefix("nulls_")?.split_once('/')?;
+            let at = |r: &Value| path.split('.').try_fold(r, |v, k| v.get(k)).cloned();
+            match test {
+                "json_null" => count(
+                    records
+                        .iter()
+                        .filter(|r| at(r).is_some_and(|v| v.is_null())),
+                ),
+                "present" => count(records.iter().filter(|r| at(r).is_some())),
+                "absent" => count(records.iter().filter(|r| at(r).is_none())),
+                _ => return None,
+            }
+        }
     })
 }
 

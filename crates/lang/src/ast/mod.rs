@@ -116,6 +116,10 @@ pub enum FieldValue {
     Value(Value),
     /// `col: *` or `col = *`: the column exists and is not null. The span covers the `*`.
     Exists(Span),
+    /// `col = null` or `col: null` (a bare `null`, any case): the record writes the key with a
+    /// JSON `null`. `col: * or col = null` is "the key is present, be it null". The span covers
+    /// the word.
+    Null(Span),
     /// `col = (a b "c")`: any of the values (space-separated means *or*).
     List(ValueList),
     /// `col: ("x" and 'y')`: the column applies to each value of a boolean group.

@@ -65,7 +65,7 @@ impl Strip for Filter {
                 f.path.strip();
                 match &mut f.value {
                     FieldValue::Value(v) => v.strip(),
-                    FieldValue::Exists(s) => s.strip(),
+                    FieldValue::Exists(s) | FieldValue::Null(s) => s.strip(),
                     FieldValue::List(l) => {
                         l.span.strip();
                         l.values.strip();

@@ -305,6 +305,8 @@ impl<'a> Parser<'a> {
                         .help(format!("to test that the column exists write `{path}: *`")));
                     }
                     FieldValue::Exists(v.span)
+                } else if is_bare_null(&v) && matches!(op, Op::Contains | Op::Eq) {
+                    FieldValue::Null(v.span)
                 } else {
                     FieldValue::Value(v)
                 }
@@ -342,6 +344,7 @@ pub(super) fn is_row_filter(f: &Filter) -> bool {
             // `where x = null` / `where x != null` are null tests: read as an expression.
             (FieldValue::Value(v), false) => !is_bare_null(v),
             (FieldValue::List(l), _) => !l.values.iter().any(is_bare_null),
+            (FieldValue::Null(_), _) => false,
             _ => true,
         },
     }

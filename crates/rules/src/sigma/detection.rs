@@ -328,7 +328,14 @@ fn field_item(key: &str, value: &Value) -> Result<Node, SigmaError> {
             .first()
             .and_then(|v| v.as_bool())
             .ok_or_else(|| SigmaError::new("exists", format!("`{key}` needs true or false")))?;
-        let f = exists(&path);
+        // Sigma: the field is present, "be it empty or null".
+        let f = join(
+            vec![
+                exists(&path),
+                field_filter(&path, Op::Eq, FieldValue::Null(Span::default())),
+            ],
+            false,
+        );
         return Ok(Node::Filter(if want { f } else { negate(f) }));
     }
     if has("fieldref") {

@@ -20,7 +20,7 @@
 //! | `field\|contains\|all: [a, b]` | `field = '*a*' and field = '*b*'` |
 //! | `field\|cased: v` | `field = "v"` (case-sensitive) |
 //! | `field: null` | `not field: *` |
-//! | `field\|exists: true` | `field: *` |
+//! | `field\|exists: true` | `(field: * or field = null)` (present, be it null) |
 //! | `field: '*'`, `field\|contains: '*'` (any value) | `field = '*'` (a value: an empty array or a null has none) |
 //! | `field: 'a?c'` (one-character wildcard) | `field ~ "(?i)\Aa(?s:.)c\z"` |
 //! | `field: 'Élan'` (a non-ASCII letter with a case) | `field ~ "(?i)\AÉlan\z"`: Sigma folds every letter, `=` only ASCII ones |

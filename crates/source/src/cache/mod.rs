@@ -30,8 +30,9 @@ pub mod write;
 /// The manifest's file name inside a cache folder.
 pub const MANIFEST: &str = "manifest.json";
 
-/// The manifest format this build reads and writes.
-const FORMAT: u32 = 1;
+/// The manifest format this build reads and writes. 2: a typed column's JSON `null` also
+/// has its nested entry (`col = null`), so chunks of format 1 answer that differently.
+const FORMAT: u32 = 2;
 
 /// A cache that cannot be used.
 #[derive(Debug)]
@@ -166,6 +167,7 @@ pub struct Manifest {
 pub struct Cache {
     dir: PathBuf,
     manifest: Manifest,
+    older: Option<u32>,
 }
 
 /// The key a source is cached under: a local file's absolute path, an object's URL;
@@ -186,6 +188,7 @@ impl Cache {
     /// manifest that cannot be read is an error that says what to do.
     pub fn open(dir: &Path) -> Result<Cache, CacheError> {
         let path = dir.join(MANIFEST);
+        let mut older = None;
         let manifest = match std::fs::read(&path) {
             Ok(bytes) => {
                 let m: Manifest = serde_json::from_slice(&bytes).map_err(|e| {
@@ -195,15 +198,25 @@ impl Cache {
                         path.display()
                     ))
                 })?;
-                if m.format != FORMAT {
+                if m.format > FORMAT {
                     return Err(err(format!(
-                        "{}: cache format {} (this trailhunt reads format {FORMAT}); \
-                         run `trailhunt index` with a new --cache folder",
+                        "{}: cache format {} is newer than this trailhunt's ({FORMAT}); \
+                         use the trailhunt that wrote it, or a new --cache folder",
                         path.display(),
                         m.format
                     )));
                 }
-                m
+                if m.format < FORMAT {
+                    // Nothing in it is read; `index` removes its chunks and starts again.
+                    older = Some(m.format);
+                    Manifest {
+                        format: FORMAT,
+                        sources: BTreeMap::new(),
+                        chunks: m.chunks,
+                    }
+                } else {
+                    m
+                }
             }
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => Manifest {
                 format: FORMAT,
@@ -219,7 +232,14 @@ impl Cache {
         Ok(Cache {
             dir: dir.to_path_buf(),
             manifest,
+            older,
         })
+    }
+
+    /// The format of the manifest found, when an older trailhunt wrote it: then the cache
+    /// is empty until `index` writes it again.
+    pub fn older_format(&self) -> Option<u32> {
+        self.older
     }
 
     /// The cache folder.
