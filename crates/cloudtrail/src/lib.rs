@@ -40,6 +40,7 @@ mod salvage;
 pub mod schema;
 mod source;
 pub mod time;
+pub mod tokens;
 pub mod window;
 
 pub use catalog::Catalog;

@@ -381,6 +381,14 @@ pub struct DecodeOptions {
     /// only), for the windows of a load that cuts them over every event; its report then
     /// has the shape `no-match` and no records, and [`restrict`] drops its rows.
     pub read_for_windows: bool,
+    /// Whole tokens (keys, see [`crate::tokens`]) every record that can match holds in
+    /// some value: a columnar cache skips the blocks of rows its token index says lack
+    /// one. The JSON decoder does not use them.
+    pub required_tokens: Vec<String>,
+    /// The plan keeps only rows with `from <= time <= until` (and filters them itself): a
+    /// columnar cache may skip blocks wholly outside. Unlike `from`/`to`, nothing is
+    /// counted as outside the range.
+    pub time_bounds: (Option<i64>, Option<i64>),
 }
 
 /// A test a record's typed string column must pass for the record to be able to match

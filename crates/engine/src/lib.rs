@@ -121,6 +121,9 @@ pub struct Output {
     pub files: Vec<FileReport>,
     /// Files a streaming engine's scan read (0 for an engine over loaded data).
     pub files_read: u64,
+    /// Cached rows the scan left unread: the cache's token index and time spans said
+    /// they cannot match.
+    pub cache_rows_skipped: u64,
     /// The physical plan that ran, with its metrics (for `explain --analyze`).
     pub physical: Option<Arc<dyn datafusion::physical_plan::ExecutionPlan>>,
 }
@@ -509,9 +512,9 @@ impl Engine {
             }
         }
         let files = log.as_ref().map(|l| scan_files(l)).unwrap_or_default();
-        let files_read = log.map_or(0, |l| {
-            l.files_read.load(std::sync::atomic::Ordering::Relaxed)
-        });
+        let relaxed = std::sync::atomic::Ordering::Relaxed;
+        let files_read = log.as_ref().map_or(0, |l| l.files_read.load(relaxed));
+        let cache_rows_skipped = log.map_or(0, |l| l.cache_rows_skipped.load(relaxed));
         Ok(Output {
             batches,
             schema,
@@ -519,6 +522,7 @@ impl Engine {
             warnings,
             files,
             files_read,
+            cache_rows_skipped,
             physical: Some(physical),
         })
     }
@@ -560,10 +564,11 @@ impl Engine {
         // key, whose position part counts the records of a file: keep them all too. A
         // wildcard's columns are the paths of the records read (`learn_paths`), as
         // without tests: keep them all.
-        let keep_if = if hints.needs_windows || hints.wildcards {
-            Vec::new()
+        let (keep_if, required_tokens) = if hints.needs_windows || hints.wildcards {
+            (Vec::new(), Vec::new())
         } else {
-            hints.keep_if()
+            // Rows skipped by the cache's token index are dropped like those keep_if drops.
+            (hints.keep_if(), hints.required_tokens.clone())
         };
         // Windows are cut over everything: a query reading them reads every file.
         let required_text = if hints.reads_windows {
@@ -576,7 +581,8 @@ impl Engine {
         // the plan made after the scan can differ. A cache that primed the catalog with
         // every path of the listing leaves nothing to learn: the plan's projection says.
         let keep_nested = hints.needs_nested && !stream.primed;
-        let table = self.table(stream, required_text, Vec::new(), keep_nested, keep_if);
+        let mut table = self.table(stream, required_text, Vec::new(), keep_nested, keep_if);
+        table.set_required_tokens(required_tokens);
         let log = table.log();
         let _ = self.ctx.deregister_table(TABLE);
         self.ctx
@@ -607,6 +613,7 @@ impl Engine {
                 max_file_bytes: stream.options.max_file_bytes,
                 keep_nested,
                 keep_if,
+                required_tokens: Vec::new(),
             },
         )
     }
@@ -665,6 +672,7 @@ impl Engine {
                 warnings,
                 files: Vec::new(),
                 files_read: 0,
+                cache_rows_skipped: 0,
                 physical: None,
             })),
         }

@@ -13,11 +13,9 @@ use regex::bytes::{Regex, RegexBuilder};
 use trailhunt_lang::ast::{Op, Quote, Value, ValuePart};
 
 /// Characters of a token: Unicode letters and digits, and `_` (LANGUAGE.md §2 says ASCII
-/// runs; `grammar/README.md` records why non-ASCII letters count too).
-#[inline]
-pub fn is_token_char(c: char) -> bool {
-    c.is_alphanumeric() || c == '_'
-}
+/// runs; `grammar/README.md` records why non-ASCII letters count too). The cache's token
+/// index splits values with the same function.
+pub use trailhunt_cloudtrail::tokens::is_token_char;
 
 /// One character that is not a token character (`char::is_alphanumeric` is exactly
 /// `Alphabetic` or `Numeric`), case folding off; the rest of a pattern is ASCII

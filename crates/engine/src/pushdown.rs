@@ -9,7 +9,7 @@ use trailhunt_cloudtrail::schema::{self, TYPED};
 
 use crate::matcher::Matcher;
 use trailhunt_lang::ast::{
-    Agg, ColumnPath, Expr, ExprKind, FieldValue, Filter, FilterKind, Op, Query, StageKind,
+    Agg, ColumnPath, Expr, ExprKind, FieldValue, Filter, FilterKind, Op, Query, Quote, StageKind,
     ValuePart, WhereCond,
 };
 
@@ -22,6 +22,9 @@ pub struct LoadHints {
     pub needs_windows: bool,
     /// Text every matching record contains (ASCII case-insensitively).
     pub required_text: Vec<String>,
+    /// Whole tokens (keys: ASCII letters lowercased) every matching record has in some
+    /// value: the cache's token index skips blocks of rows missing one.
+    pub required_tokens: Vec<String>,
     /// The query itself reads `window_id`/`window_index` (not only prints them).
     pub reads_windows: bool,
     /// The query names a wildcard path (`table requestParameters.*`): planning it needs
@@ -199,6 +202,7 @@ pub fn hints(query: &Query) -> LoadHints {
         wildcards: w.wildcard,
         names_paths: w.wildcard || !w.paths.is_empty(),
         required_text: required_text(&query.filter),
+        required_tokens: required_tokens(&query.filter),
         typed_tests: typed_tests(&query.filter),
     }
 }
@@ -300,9 +304,101 @@ fn required_text(f: &Filter) -> Vec<String> {
     out
 }
 
+/// Whole tokens every record `f` matches holds in some value (typed or nested; never a
+/// derived column): from the top-level conjunction's free text and `col: v` / `col = v`
+/// terms. A token is whole when the value's text bounds it on both sides: a separator in
+/// the text, or an edge of a token match (bare, `'…'`) or of an `=` value, not next to a
+/// wildcard; an exact substring (`"…"` free text or `col: "…"`) may cut the tokens at its
+/// ends. Numbers compare as numbers and require nothing.
+fn required_tokens(f: &Filter) -> Vec<String> {
+    let mut out = Vec::new();
+    for t in conjunction(f) {
+        let (value, edges) = match &t.kind {
+            FilterKind::Text(v) => (v, v.quote != Quote::Double),
+            FilterKind::Field(ff) if matches!(ff.op, Op::Contains | Op::Eq) => {
+                let name = ff.path.dotted().unwrap_or_default();
+                if name.is_empty()
+                    || plain(&name, &[]) && !TYPED.iter().any(|(p, _)| p.join(".") == name)
+                {
+                    continue;
+                }
+                match &ff.value {
+                    FieldValue::Value(v) if v.as_number().is_none() => {
+                        (v, ff.op == Op::Eq || v.quote != Quote::Double)
+                    }
+                    _ => continue,
+                }
+            }
+            _ => continue,
+        };
+        whole_tokens(&value.parts, edges, &mut out);
+    }
+    out.sort();
+    out.dedup();
+    out
+}
+
+/// The whole tokens of `parts` (see [`required_tokens`]); `edges`: the value's own ends
+/// are token boundaries.
+fn whole_tokens(parts: &[ValuePart], edges: bool, out: &mut Vec<String>) {
+    let n = parts.len();
+    for (i, part) in parts.iter().enumerate() {
+        let ValuePart::Text(text) = part else {
+            continue;
+        };
+        // Bounded on the left at the text's start: the value's start (a wildcard before
+        // it cuts); on the right at its end likewise.
+        let left_edge = i == 0 && edges;
+        let right_edge = i + 1 == n && edges;
+        let pieces: Vec<&str> = text
+            .split(|c: char| !crate::matcher::is_token_char(c))
+            .collect();
+        let last = pieces.len() - 1;
+        for (k, piece) in pieces.iter().enumerate() {
+            if piece.is_empty() || (k == 0 && !left_edge) || (k == last && !right_edge) {
+                continue;
+            }
+            out.push(trailhunt_cloudtrail::tokens::key(piece));
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn required_tokens_are_whole_tokens() {
+        let t = |q: &str| h(q).required_tokens;
+        assert_eq!(t("Jenkins-Agent-7 | count"), ["7", "agent", "jenkins"]);
+        assert_eq!(t("'two words' x | count"), ["two", "words", "x"]);
+        // An exact substring may cut its first and last tokens.
+        assert_eq!(
+            t(r#""arn:aws:sts::7980:assumed-role/ci-7" | count"#),
+            ["7980", "assumed", "aws", "ci", "role", "sts"]
+        );
+        assert_eq!(t(r#"userAgent: "Boto3/1.2 Python""#), ["1", "2"]);
+        // `=` compares the whole value: its ends bound tokens, quoted or not.
+        assert_eq!(
+            t(r#"userAgent = "Boto3/1.2 Python""#),
+            ["1", "2", "boto3", "python"]
+        );
+        // Wildcards cut the tokens next to them.
+        assert_eq!(t("eventName = Get*Policy"), Vec::<String>::new());
+        assert_eq!(t("eventName = Get-*-Policy"), ["get", "policy"]);
+        assert_eq!(t("userAgent: *curl-x"), ["x"]);
+        // Alternatives, negations, numbers, lists, regexes and derived columns: nothing.
+        assert!(t("a or b").is_empty());
+        assert!(t("not abc").is_empty());
+        assert!(t("x = 12345").is_empty());
+        assert!(t("eventName = (a b)").is_empty());
+        assert!(t(r#"userAgent ~ "curl""#).is_empty());
+        assert!(t("entity_id = abc").is_empty());
+        assert_eq!(
+            t("sourceIPAddress = 185.220.101.47"),
+            ["101", "185", "220", "47"]
+        );
+    }
 
     fn h(q: &str) -> LoadHints {
         hints(&trailhunt_lang::parse_query(q).unwrap())

@@ -350,3 +350,101 @@ fn a_cache_lets_the_first_plan_know_the_data_paths() {
         ndjson(&cold, w, TimeRange::default())
     );
 }
+
+/// An S3 `GetObject` data event as AWS documents it, by user, at second `t` of the day.
+fn get_object(i: usize, user: &str, t: usize) -> String {
+    format!(
+        r#"{{"eventVersion":"1.09","userIdentity":{{"type":"IAMUser","principalId":"AIDAEXAMPLE{i}","arn":"arn:aws:iam::111122223333:user/{user}","accountId":"111122223333","accessKeyId":"AKIAEXAMPLE","userName":"{user}"}},"eventTime":"2024-03-01T{:02}:{:02}:{:02}Z","eventSource":"s3.amazonaws.com","eventName":"GetObject","awsRegion":"us-east-1","sourceIPAddress":"198.51.100.7","userAgent":"aws-cli/2.15.0","requestParameters":{{"bucketName":"reports","key":"q/{i}.csv"}},"responseElements":null,"requestID":"R{i}","eventID":"e-{i}","readOnly":true,"eventType":"AwsApiCall","managementEvent":false,"recipientAccountId":"111122223333","eventCategory":"Data"}}"#,
+        t / 3600,
+        t / 60 % 60,
+        t % 60
+    )
+}
+
+/// The cache's token index and block time spans let a scan skip blocks of rows that
+/// cannot match (a needle's tokens are missing, the times are outside the range); the
+/// answers are the ones the records give, and a query every block can match skips
+/// nothing. A damaged token index is a warning and every row is read.
+#[test]
+fn a_cache_skips_blocks_its_token_index_rules_out() {
+    let tmp = tempfile::tempdir().unwrap();
+    let logs = tmp.path().join("logs");
+    std::fs::create_dir_all(&logs).unwrap();
+    // Four files of 6,000 events, one second apart; the needle user acts only in the
+    // third file, 25 times.
+    let (files, per_file, needles) = (4, 6000, 25);
+    for f in 0..files {
+        let records: Vec<String> = (0..per_file)
+            .map(|k| {
+                let i = f * per_file + k;
+                let user = if f == 2 && k % 200 == 0 && k / 200 < needles {
+                    "needle-mallory"
+                } else {
+                    "alice"
+                };
+                get_object(i, user, i)
+            })
+            .collect();
+        std::fs::write(
+            logs.join(format!("f{f}.json")),
+            format!(r#"{{"Records":[{}]}}"#, records.join(",")),
+        )
+        .unwrap();
+    }
+    let (_dir, cache) = common::indexed(&logs);
+    let engine = Engine::open(
+        common::cached_listing(&logs, &cache),
+        StreamOptions::default(),
+    )
+    .unwrap();
+    let count = |q: &str, range: TimeRange| {
+        let out = engine.run(q, range).unwrap_or_else(|e| panic!("{q}: {e}"));
+        let n = ndjson(&engine, q, range);
+        (n, out.cache_rows_skipped, out.files)
+    };
+    let total = files * per_file;
+    for q in [
+        "needle-mallory | count",
+        r#""arn:aws:iam::111122223333:user/needle-mallory" | count"#,
+        "userIdentity.userName = needle-mallory | count",
+    ] {
+        let (rows, skipped, _) = count(q, TimeRange::default());
+        assert_eq!(rows, [format!(r#"{{"@q.count":{needles}}}"#)], "{q}");
+        assert!(
+            skipped as usize >= total / 2,
+            "{q}: {skipped} of {total} rows skipped"
+        );
+    }
+    let (rows, skipped, _) = count("alice | count", TimeRange::default());
+    assert_eq!(rows, [format!(r#"{{"@q.count":{}}}"#, total - needles)]);
+    assert_eq!(skipped, 0);
+    // The first file's hour: events 0..6000 are seconds 0..6000 of the day.
+    let range = TimeRange {
+        from: parse_event_time("2024-03-01T00:00:00Z"),
+        to: parse_event_time("2024-03-01T01:00:00Z"),
+    };
+    let (rows, skipped, _) = count("* | count", range);
+    assert_eq!(rows, [r#"{"@q.count":3600}"#.to_string()]);
+    assert!(
+        skipped as usize >= total / 2,
+        "{skipped} of {total} rows skipped"
+    );
+
+    // Damage every token index: the answers stay, each chunk's first file warns.
+    for e in std::fs::read_dir(cache.dir()).unwrap() {
+        let p = e.unwrap().path();
+        if p.extension().is_some_and(|x| x == "tokens") {
+            std::fs::write(&p, b"THTOKEN1\xff").unwrap();
+        }
+    }
+    let (rows, skipped, files) = count("needle-mallory | count", TimeRange::default());
+    assert_eq!(rows, [format!(r#"{{"@q.count":{needles}}}"#)]);
+    assert_eq!(skipped, 0);
+    assert!(
+        files.iter().any(|f| f
+            .warnings
+            .iter()
+            .any(|w| w.contains("token index") && w.contains("trailhunt index"))),
+        "{files:?}"
+    );
+}

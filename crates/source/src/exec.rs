@@ -29,6 +29,7 @@ use trailhunt_cloudtrail::{
 };
 
 use crate::cache::read::{Columns, PathCounter, Piece, in_range, read_segment, with_source};
+use crate::cache::tokens::{Skip, TokenIndex, index_name};
 use crate::cache::{Cache, Segment};
 use crate::listing::{FileRef, Location};
 use crate::order;
@@ -66,6 +67,8 @@ pub struct ScanLog {
     pub bytes: std::sync::atomic::AtomicU64,
     /// Bytes of JSON after decompression.
     pub json_bytes: std::sync::atomic::AtomicU64,
+    /// Cached rows left unread because the cache's token index says they cannot match.
+    pub cache_rows_skipped: std::sync::atomic::AtomicU64,
 }
 
 impl ScanLog {
@@ -98,6 +101,8 @@ impl ScanLog {
     pub fn reset(&self) {
         self.files.lock().unwrap_or_else(|p| p.into_inner()).clear();
         self.files_read
+            .store(0, std::sync::atomic::Ordering::Relaxed);
+        self.cache_rows_skipped
             .store(0, std::sync::atomic::Ordering::Relaxed);
     }
 }
@@ -602,6 +607,43 @@ impl Job {
         self.scan.limit.is_none_or(|l| out.sent < l)
     }
 
+    /// The rows of `seg`'s chunk its token index says cannot match this scan's query
+    /// (whole tokens it lacks, times outside the plan's range), and a warning for the
+    /// segment's first file when the index cannot be read (then nothing is skipped).
+    fn skippable(&self, seg: &Segment) -> (Vec<std::ops::Range<u64>>, Option<String>) {
+        let d = &self.scan.decode;
+        let skip = Skip {
+            tokens: &d.required_tokens,
+            from: d.time_bounds.0,
+            until: d.time_bounds.1,
+        };
+        // An exact range (a load's) counts the rows outside it: read them.
+        if !seg.tokens || skip.is_empty() || d.from.is_some() || d.to.is_some() {
+            return (Vec::new(), None);
+        }
+        let (Some(first), Some(last)) = (seg.runs.first(), seg.runs.last()) else {
+            return (Vec::new(), None);
+        };
+        let rows = first.first_row..last.first_row + last.rows;
+        let name = seg
+            .path
+            .file_name()
+            .map(|n| n.to_string_lossy().into_owned())
+            .unwrap_or_default();
+        let path = seg.path.with_file_name(index_name(&name));
+        match TokenIndex::open(&path, seg.chunk_rows).and_then(|ix| ix.skippable(rows, &skip)) {
+            Ok(ranges) => (ranges, None),
+            Err(why) => (
+                Vec::new(),
+                Some(format!(
+                    "the cache's token index {} is damaged ({why}): every row of its chunk \
+                     was read; `trailhunt index` writes it again",
+                    path.display()
+                )),
+            ),
+        }
+    }
+
     /// Read the cached rows of `seg`, each run with its source's report, counting their
     /// paths into the catalog as decoding them would.
     fn read_cached(&self, seg: &Segment, tx: &Sender, out: &mut Emitted) -> Cached {
@@ -618,7 +660,10 @@ impl Job {
         };
         let mut counts = PathCounter::new(&self.scan.catalog, &self.scan.layout);
         let mut result = Cached::Done;
-        read_segment(seg, &columns, batch_rows, |piece| match piece {
+        let (skip, mut note) = self.skippable(seg);
+        let skipped: u64 = skip.iter().map(|r| r.end - r.start).sum();
+        self.scan.log.cache_rows_skipped.fetch_add(skipped, Relaxed);
+        read_segment(seg, &columns, batch_rows, &skip, |piece| match piece {
             Piece::Rows { run, batches } => {
                 let file = &self.scan.files[seg.runs[run].file];
                 let mut kept = Vec::with_capacity(batches.len());
@@ -633,6 +678,9 @@ impl Job {
                 // The report the file's decoding gave, as this scan's range leaves it.
                 let mut report = seg.runs[run].report.clone();
                 report.path = file.display.clone();
+                if let Some(n) = note.take() {
+                    report.warnings.push(n);
+                }
                 report.records = report.records.saturating_sub(outside);
                 self.counters.files.add(1);
                 self.counters.bytes.add(file.size as usize);

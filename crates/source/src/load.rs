@@ -70,6 +70,8 @@ pub fn load(
         read_for_windows: windows,
         typed_columns: None,
         keep_if: Vec::new(),
+        required_tokens: Vec::new(),
+        time_bounds: (None, None),
     };
     let log = Arc::new(ScanLog {
         keep_all_reports: true,

@@ -48,6 +48,9 @@ pub struct ScanOptions {
     /// Records whose typed column fails one of these tests cannot match the query: the
     /// scan drops them as it reads (the query's filter still runs over the rest).
     pub keep_if: Vec<KeepIf>,
+    /// Whole tokens every record that can match holds (see
+    /// [`DecodeOptions::required_tokens`]).
+    pub required_tokens: Vec<String>,
 }
 
 /// CloudTrail events from a listing of files.
@@ -62,6 +65,12 @@ pub struct CloudTrailTable {
 }
 
 impl CloudTrailTable {
+    /// Let a cached scan skip blocks of rows lacking one of these whole tokens (see
+    /// [`ScanOptions::required_tokens`]).
+    pub fn set_required_tokens(&mut self, tokens: Vec<String>) {
+        self.options.required_tokens = tokens;
+    }
+
     /// A table over `listing`, interning paths into `catalog`.
     pub fn new(
         listing: &Listing,
@@ -113,6 +122,23 @@ fn typed_columns(full: &Schema, projection: &[usize], keep_if: &[KeepIf]) -> Vec
 
 /// The lower time bound a filter puts on `timestamp`, if it is one.
 fn lower_bound(e: &Expr) -> Option<i64> {
+    match time_bound(e)? {
+        (true, v) => Some(v),
+        _ => None,
+    }
+}
+
+/// The upper time bound (inclusive) a filter puts on `timestamp`, if it is one.
+fn upper_bound(e: &Expr) -> Option<i64> {
+    match time_bound(e)? {
+        (false, v) => Some(v),
+        _ => None,
+    }
+}
+
+/// `timestamp >= v` (or `>`, or `v <= timestamp`…) as `(true, v)`, `timestamp <= v` (or
+/// `<`) as `(false, v)`: bounds every row the filter keeps is within (inclusive).
+fn time_bound(e: &Expr) -> Option<(bool, i64)> {
     let Expr::BinaryExpr(BinaryExpr { left, op, right }) = e else {
         return None;
     };
@@ -122,8 +148,10 @@ fn lower_bound(e: &Expr) -> Option<i64> {
         _ => None,
     };
     match op {
-        Operator::GtEq | Operator::Gt if is_ts(left) => value(right),
-        Operator::LtEq | Operator::Lt if is_ts(right) => value(left),
+        Operator::GtEq | Operator::Gt if is_ts(left) => Some((true, value(right)?)),
+        Operator::LtEq | Operator::Lt if is_ts(right) => Some((true, value(left)?)),
+        Operator::LtEq | Operator::Lt if is_ts(left) => Some((false, value(right)?)),
+        Operator::GtEq | Operator::Gt if is_ts(right) => Some((false, value(left)?)),
         _ => None,
     }
 }
@@ -146,7 +174,7 @@ impl TableProvider for CloudTrailTable {
         Ok(filters
             .iter()
             .map(|f| {
-                if lower_bound(f).is_some() {
+                if time_bound(f).is_some() {
                     TableProviderFilterPushDown::Inexact
                 } else {
                     TableProviderFilterPushDown::Unsupported
@@ -168,6 +196,7 @@ impl TableProvider for CloudTrailTable {
             None => (0..full.fields().len()).collect(),
         };
         let from = filters.iter().filter_map(lower_bound).max();
+        let until = filters.iter().filter_map(upper_bound).min();
         let kept: Vec<usize> = (0..self.files.len())
             .filter(|&i| from.is_none_or(|f| may_hold_from(&self.files[i], f)))
             .collect();
@@ -192,6 +221,8 @@ impl TableProvider for CloudTrailTable {
             batch_bytes: 0,
             batch_rows: state.config().batch_size(),
             read_for_windows: false,
+            required_tokens: self.options.required_tokens.clone(),
+            time_bounds: (from, until),
         };
         Ok(Arc::new(
             CloudTrailExec::new(

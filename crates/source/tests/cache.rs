@@ -257,3 +257,51 @@ fn a_manifest_that_is_not_one_is_a_clear_error() {
         "{e}"
     );
 }
+
+/// A cache an older trailhunt wrote is read as empty (every source from its JSON, the
+/// same answer) and `index` rebuilds it, removing the old chunks; a newer one is an error.
+#[test]
+fn a_cache_of_an_older_format_is_rebuilt() {
+    let tmp = tempfile::tempdir().unwrap();
+    let (dir, cache) = (tmp.path().join("logs"), tmp.path().join("cache"));
+    let records: Vec<String> = (0..3)
+        .map(|i| {
+            record(
+                &format!("e{i}"),
+                "2024-03-01T10:00:00Z",
+                "alice",
+                "b",
+                "true",
+            )
+        })
+        .collect();
+    write_file(&dir, "a.json", &records);
+    indexed(&cache, &dir);
+    let manifest = cache.join("manifest.json");
+    let mut m: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(&manifest).unwrap()).unwrap();
+    let old_chunks: Vec<String> = m["chunks"].as_object().unwrap().keys().cloned().collect();
+    assert_eq!(old_chunks.len(), 1);
+    m["format"] = 1.into();
+    std::fs::write(&manifest, serde_json::to_vec(&m).unwrap()).unwrap();
+
+    let c = Cache::open(&cache).unwrap();
+    assert_eq!(c.older_format(), Some(1));
+    assert!(c.manifest().sources.is_empty());
+    assert_same(&dir, &cache);
+
+    let s = indexed(&cache, &dir);
+    assert_eq!((s.new, s.unchanged), (1, 0), "{s:?}");
+    let c = Cache::open(&cache).unwrap();
+    assert_eq!(c.older_format(), None);
+    assert_eq!(c.manifest().sources.len(), 1);
+    assert!(
+        !cache.join(&old_chunks[0]).exists(),
+        "the old chunk is removed"
+    );
+
+    m["format"] = 99.into();
+    std::fs::write(&manifest, serde_json::to_vec(&m).unwrap()).unwrap();
+    let e = Cache::open(&cache).unwrap_err().to_string();
+    assert!(e.contains("newer"), "{e}");
+}

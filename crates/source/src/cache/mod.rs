@@ -25,6 +25,7 @@ use trailhunt_cloudtrail::{FileReport, Source};
 use crate::listing::{FileRef, Location};
 
 pub mod read;
+pub mod tokens;
 pub mod write;
 
 /// The manifest's file name inside a cache folder.
@@ -149,6 +150,9 @@ pub struct Chunk {
     /// before planning ([`Cache::planning_stats`]).
     #[serde(default)]
     pub paths: PathStats,
+    /// The size of its token index ([`tokens`]), 0 when it has none.
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub tokens: u64,
 }
 
 /// The manifest of a cache folder.
@@ -307,6 +311,10 @@ pub struct Segment {
     pub path: PathBuf,
     /// The runs, by `first_row`.
     pub runs: Vec<Run>,
+    /// The chunk's rows.
+    pub chunk_rows: u64,
+    /// The chunk has a token index beside it ([`tokens::index_name`]).
+    pub tokens: bool,
 }
 
 impl Segment {
@@ -325,6 +333,8 @@ impl Segment {
                 out.push(Segment {
                     path: self.path.clone(),
                     runs: std::mem::take(&mut cur),
+                    chunk_rows: self.chunk_rows,
+                    tokens: self.tokens,
                 });
                 rows = 0;
             }
@@ -335,6 +345,8 @@ impl Segment {
             out.push(Segment {
                 path: self.path,
                 runs: cur,
+                chunk_rows: self.chunk_rows,
+                tokens: self.tokens,
             });
         }
         out
@@ -377,9 +389,12 @@ impl Cache {
         chunks.sort_by(|a, b| a.0.cmp(b.0));
         for (name, mut runs) in chunks {
             runs.sort_by_key(|r| r.first_row);
+            let chunk = self.manifest.chunks.get(name);
             out.segments.push(Segment {
                 path: self.chunk_path(name),
                 runs,
+                chunk_rows: chunk.map_or(0, |c| c.rows),
+                tokens: chunk.is_some_and(|c| c.tokens > 0),
             });
         }
         out

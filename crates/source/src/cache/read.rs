@@ -65,11 +65,13 @@ pub enum Piece {
 }
 
 /// Read `seg`'s runs in order, calling `each` with every piece; `each` returns false to
-/// stop.
+/// stop. Rows in `skip` (chunk row ranges, in order, not overlapping) are left out: a
+/// run's piece holds the rest of its rows (none, when all are skipped).
 pub fn read_segment(
     seg: &Segment,
     columns: &Columns,
     batch_rows: usize,
+    skip: &[std::ops::Range<u64>],
     mut each: impl FnMut(Piece) -> bool,
 ) {
     let name = seg.path.display().to_string();
@@ -131,14 +133,33 @@ pub fn read_segment(
         }
     }
     let mask = ProjectionMask::roots(builder.parquet_schema(), roots.iter().copied());
+    // The rows to read of each run: its range less the skipped ones.
     let mut selectors = Vec::new();
+    let mut wanted: Vec<u64> = Vec::with_capacity(seg.runs.len());
     let mut at = 0u64;
     for r in &seg.runs {
-        if r.first_row > at {
-            selectors.push(RowSelector::skip((r.first_row - at) as usize));
+        let mut n = 0;
+        for part in kept(r.first_row..r.first_row + r.rows, skip) {
+            if part.start > at {
+                selectors.push(RowSelector::skip((part.start - at) as usize));
+            }
+            selectors.push(RowSelector::select((part.end - part.start) as usize));
+            n += part.end - part.start;
+            at = part.end;
         }
-        selectors.push(RowSelector::select(r.rows as usize));
-        at = r.first_row + r.rows;
+        wanted.push(n);
+    }
+    if wanted.iter().all(|&n| n == 0) {
+        // Nothing to read: every run is a piece without rows.
+        for run in 0..seg.runs.len() {
+            if !each(Piece::Rows {
+                run,
+                batches: Vec::new(),
+            }) {
+                return;
+            }
+        }
+        return;
     }
     let reader = match builder
         .with_projection(mask)
@@ -155,6 +176,22 @@ pub fn read_segment(
     let mut run = 0usize;
     let mut held: Vec<RecordBatch> = Vec::new();
     let mut held_rows = 0u64;
+    // Runs with nothing to read come as pieces without rows, in their turn.
+    let empty_runs = |run: &mut usize, each: &mut dyn FnMut(Piece) -> bool| {
+        while wanted.get(*run) == Some(&0) {
+            if !each(Piece::Rows {
+                run: *run,
+                batches: Vec::new(),
+            }) {
+                return false;
+            }
+            *run += 1;
+        }
+        true
+    };
+    if !empty_runs(&mut run, &mut each) {
+        return;
+    }
     for batch in reader {
         let batch = match batch {
             Ok(b) => b,
@@ -168,18 +205,18 @@ pub fn read_segment(
         };
         let mut offset = 0usize;
         while offset < batch.num_rows() {
-            let Some(r) = seg.runs.get(run) else {
+            let Some(&want) = wanted.get(run) else {
                 each(Piece::Failed {
                     run,
                     why: format!("cache chunk {name}: more rows than its runs"),
                 });
                 return;
             };
-            let take = ((r.rows - held_rows) as usize).min(batch.num_rows() - offset);
+            let take = ((want - held_rows) as usize).min(batch.num_rows() - offset);
             held.push(batch.slice(offset, take));
             held_rows += take as u64;
             offset += take;
-            if held_rows == r.rows {
+            if held_rows == want {
                 let rows = std::mem::take(&mut held);
                 held_rows = 0;
                 let batches = match complete(&rows, &roots) {
@@ -196,6 +233,9 @@ pub fn read_segment(
                     return;
                 }
                 run += 1;
+                if !empty_runs(&mut run, &mut each) {
+                    return;
+                }
             }
         }
     }
@@ -205,6 +245,36 @@ pub fn read_segment(
             why: format!("cache chunk {name}: it ended before its last rows"),
         });
     }
+}
+
+/// The parts of `rows` outside every range of `skip` (in order, not overlapping).
+fn kept(
+    rows: std::ops::Range<u64>,
+    skip: &[std::ops::Range<u64>],
+) -> impl Iterator<Item = std::ops::Range<u64>> + '_ {
+    let mut at = rows.start;
+    let mut ranges = skip
+        .iter()
+        .filter(move |s| s.end > rows.start && s.start < rows.end);
+    let end = rows.end;
+    std::iter::from_fn(move || {
+        while at < end {
+            match ranges.next() {
+                Some(s) if s.start <= at => at = at.max(s.end),
+                Some(s) => {
+                    let part = at..s.start;
+                    at = s.end;
+                    return Some(part);
+                }
+                None => {
+                    let part = at..end;
+                    at = end;
+                    return Some(part);
+                }
+            }
+        }
+        None
+    })
 }
 
 /// A run's pieces as load-schema batches: the columns not read are filled (nulls, empty

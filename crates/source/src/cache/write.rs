@@ -21,6 +21,7 @@ use trailhunt_cloudtrail::schema::{self, SOURCE, TIMESTAMP, TypedLayout};
 use trailhunt_cloudtrail::{Catalog, DecodeOptions, FileReport, Progress};
 
 use super::read::chunk_schema;
+use super::tokens::{TokenWriter, index_name};
 use super::{Cache, CacheError, Chunk, Entry, Manifest, key};
 use crate::exec::{CloudTrailExec, ScanLog};
 use crate::listing::{FileRef, Listing, spread};
@@ -106,6 +107,8 @@ struct Written {
 struct PartitionOut {
     chunk: String,
     rows: u64,
+    /// The size of the chunk's token index.
+    tokens: u64,
     paths: trailhunt_cloudtrail::catalog::PathStats,
     sources: HashMap<String, Written>,
 }
@@ -190,13 +193,14 @@ pub fn index(
         for out in outs {
             if out.rows > 0 {
                 let bytes = std::fs::metadata(dir.join(&out.chunk)).map_or(0, |m| m.len());
-                summary.bytes_written += bytes;
+                summary.bytes_written += bytes + out.tokens;
                 manifest.chunks.insert(
                     out.chunk.clone(),
                     Chunk {
                         rows: out.rows,
                         bytes,
                         paths: out.paths.clone(),
+                        tokens: out.tokens,
                     },
                 );
             }
@@ -268,8 +272,9 @@ pub fn index(
     // Only once the manifest no longer names them.
     for c in unused {
         let _ = std::fs::remove_file(dir.join(&c));
+        let _ = std::fs::remove_file(dir.join(index_name(&c)));
     }
-    summary.cache_bytes = manifest.chunks.values().map(|c| c.bytes).sum();
+    summary.cache_bytes = manifest.chunks.values().map(|c| c.bytes + c.tokens).sum();
     summary.seconds = started.elapsed().as_secs_f64();
     Ok(summary)
 }
@@ -378,10 +383,13 @@ fn write_partition(
     chunk: String,
     handle: &tokio::runtime::Handle,
 ) -> Result<PartitionOut, CacheError> {
+    let tokens_path = path.with_file_name(index_name(&chunk));
     let fail = |what: &str, e: &dyn std::fmt::Display| {
         let _ = std::fs::remove_file(path);
+        let _ = std::fs::remove_file(&tokens_path);
         err(format!("{}: cannot {what}: {e}", path.display()))
     };
+    let mut tokens = TokenWriter::new();
     let mut stream = exec
         .execute(p, Arc::new(TaskContext::default()))
         .map_err(|e| fail("start the scan", &e))?;
@@ -407,6 +415,7 @@ fn write_partition(
         columns.remove(source_at);
         let out = RecordBatch::try_new(schema.clone(), columns)
             .map_err(|e| fail("shape the rows", &e))?;
+        tokens.add(&out, rows);
         let w = match &mut writer {
             Some(w) => w,
             None => {
@@ -420,13 +429,18 @@ fn write_partition(
         w.write(&out).map_err(|e| fail("write", &e))?;
         rows += b.num_rows() as u64;
     }
+    let mut token_bytes = 0;
     if let Some(w) = writer {
         w.close().map_err(|e| fail("finish writing", &e))?;
+        token_bytes = tokens
+            .finish(&tokens_path)
+            .map_err(|e| fail("write its token index", &e))?;
     }
     drop(counter);
     Ok(PartitionOut {
         chunk,
         rows,
+        tokens: token_bytes,
         paths: paths.stats(),
         sources,
     })
@@ -440,6 +454,15 @@ fn chunk_is_whole(path: &Path, c: &Chunk) -> bool {
     };
     if file.metadata().map_or(true, |m| m.len() != c.bytes) {
         return false;
+    }
+    if c.tokens > 0 {
+        let name = path.file_name().map(|n| n.to_string_lossy().into_owned());
+        let tokens = path.with_file_name(index_name(&name.unwrap_or_default()));
+        if std::fs::metadata(&tokens).map_or(true, |m| m.len() != c.tokens)
+            || super::tokens::TokenIndex::open(&tokens, c.rows).is_err()
+        {
+            return false;
+        }
     }
     match datafusion::parquet::file::reader::SerializedFileReader::new(file) {
         Ok(r) => {
