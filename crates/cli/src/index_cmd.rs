@@ -46,8 +46,9 @@ pub fn run(args: IndexArgs) -> Result<ExitCode> {
     input.cache = None;
     let listing = input.listing(None, None)?;
     let mut out = std::io::stdout().lock();
+    let remote = crate::load_cmd::remote_cache(&dir, input.endpoint.as_deref())?;
     if args.status {
-        let cache = crate::load_cmd::open_cache(&dir)?;
+        let cache = crate::load_cmd::open_cache(&dir, None, input.endpoint.as_deref())?;
         let s = status(&cache, &listing);
         match args.format {
             SummaryFormat::Json => serde_json::to_writer_pretty(&mut out, &s)?,
@@ -91,11 +92,27 @@ pub fn run(args: IndexArgs) -> Result<ExitCode> {
         writeln!(out)?;
         return Ok(ExitCode::SUCCESS);
     }
-    let options = IndexOptions {
+    let mut options = IndexOptions {
         threads: input.threads,
         max_file_bytes: input.max_file_size,
+        remote: None,
     };
-    let summary = crate::progress::with_progress(|p| index(&dir, &listing, &options, p))?;
+    // A cache on S3 is indexed through its local mirror, then uploaded.
+    let rt = crate::util::io_runtime();
+    let (folder, present) = match &remote {
+        Some(r) => {
+            let present = rt.block_on(r.objects())?;
+            rt.block_on(r.pull(None))?;
+            options.remote = Some(present.clone());
+            (r.mirror().to_path_buf(), present)
+        }
+        None => (dir.clone(), Default::default()),
+    };
+    let summary = crate::progress::with_progress(|p| index(&folder, &listing, &options, p))?;
+    if let Some(r) = &remote {
+        let cache = trailhunt_source::cache::Cache::open(&folder)?;
+        rt.block_on(r.push(cache.manifest(), &present))?;
+    }
     print_problems(&summary.problems, &mut std::io::stderr().lock())?;
     match args.format {
         SummaryFormat::Json => {

@@ -116,7 +116,8 @@ impl InputArgs {
         }
         let mut listing = trailhunt_source::Listing::new(&found, objects);
         if let Some(dir) = &self.cache {
-            listing.cache = Some(std::sync::Arc::new(open_cache(dir)?));
+            let cache = open_cache(dir, Some(&listing), self.endpoint.as_deref())?;
+            listing.cache = Some(std::sync::Arc::new(cache));
         }
         Ok(listing)
     }
@@ -159,7 +160,15 @@ impl InputArgs {
 
 /// The cache in `dir`, which must exist (a mistyped folder should not silently read
 /// every file from its JSON).
-pub fn open_cache(dir: &std::path::Path) -> Result<trailhunt_source::cache::Cache> {
+pub fn open_cache(
+    dir: &std::path::Path,
+    listing: Option<&trailhunt_source::Listing>,
+    endpoint: Option<&str>,
+) -> Result<trailhunt_source::cache::Cache> {
+    if let Some(remote) = remote_cache(dir, endpoint)? {
+        // The manifest, and the chunks this listing reads that the mirror lacks.
+        return Ok(crate::util::io_runtime().block_on(remote.pull(listing))?);
+    }
     if !dir.is_dir() {
         anyhow::bail!(
             "--cache {}: no such folder; make the cache first with `trailhunt index PATH... --cache {}`",
@@ -177,6 +186,30 @@ pub fn open_cache(dir: &std::path::Path) -> Result<trailhunt_source::cache::Cach
         );
     }
     Ok(cache)
+}
+
+/// A `--cache s3://bucket/prefix/` as the cache on S3 and its local mirror (under
+/// `TRAILHUNT_CACHE_MIRROR`, else the user's cache folder); `None` for a local folder.
+pub fn remote_cache(
+    spec: &std::path::Path,
+    endpoint: Option<&str>,
+) -> Result<Option<trailhunt_source::cache::remote::Remote>> {
+    use trailhunt_source::cache::remote::{Remote, is_remote};
+    let Some(text) = spec.to_str().filter(|t| is_remote(t)) else {
+        return Ok(None);
+    };
+    let root = match std::env::var_os("TRAILHUNT_CACHE_MIRROR") {
+        Some(d) => std::path::PathBuf::from(d),
+        None => dirs::cache_dir()
+            .map(|d| d.join("trailhunt").join("s3"))
+            .ok_or_else(|| {
+                anyhow::anyhow!(
+                    "--cache {text}: no cache folder for the local mirror; set TRAILHUNT_CACHE_MIRROR=DIR"
+                )
+            })?,
+    };
+    let config = trailhunt_source::s3::S3Config::from_env(endpoint)?;
+    Ok(Some(Remote::new(text, &config, &root)?))
 }
 
 #[derive(Copy, Clone, Debug, PartialEq, Eq, ValueEnum)]

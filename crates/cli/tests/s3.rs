@@ -309,3 +309,96 @@ fn detect_over_s3_finds_what_it_finds_in_the_local_copy() {
         assert!(text(&remote) == text(&here), "{format}: the hits differ");
     }
 }
+
+/// `--cache s3://…`: one machine indexes the trail (on S3) into a cache on S3; another,
+/// with an empty local mirror, answers from it exactly as from the JSON, bringing down
+/// only the chunks it reads; a second `index`, from the second machine, finds nothing
+/// to do.
+#[test]
+fn a_cache_on_s3_is_shared_by_machines() {
+    let (root, s) = server();
+    std::fs::create_dir_all(root.path().join("team")).unwrap();
+    let (one, two) = (tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap());
+    let run = |mirror: &Path, args: &[&str]| {
+        let mut c = common::bin();
+        c.args(args)
+            .env("AWS_ACCESS_KEY_ID", ACCESS_KEY)
+            .env("AWS_SECRET_ACCESS_KEY", SECRET_KEY)
+            .env("AWS_REGION", "us-east-1")
+            .env("AWS_ENDPOINT_URL", s.endpoint())
+            .env("AWS_ALLOW_HTTP", "true")
+            .env("TRAILHUNT_CACHE_MIRROR", mirror)
+            .env_remove("AWS_PROFILE")
+            .env_remove("AWS_SESSION_TOKEN")
+            .env_remove("TRAILHUNT_CACHE")
+            .stdin(std::process::Stdio::null());
+        let o = c.output().unwrap();
+        assert_eq!(o.status.code(), Some(0), "{args:?}: {}", common::stderr(&o));
+        o
+    };
+    let trail = "s3://trail/AWSLogs/";
+    let cache = "s3://team/shared/";
+    let o = run(one.path(), &["index", trail, "--cache", cache]);
+    let said = common::stdout(&o);
+    assert!(
+        said.contains("indexed into s3://team/shared/") && said.contains("0 unchanged"),
+        "{said}"
+    );
+    let bucket = root.path().join("team/shared");
+    let names: Vec<String> = std::fs::read_dir(&bucket)
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .collect();
+    assert!(names.iter().any(|n| n == "manifest.json"), "{names:?}");
+    assert!(names.iter().any(|n| n.ends_with(".parquet")), "{names:?}");
+    assert!(names.iter().any(|n| n.ends_with(".tokens")), "{names:?}");
+
+    let sample = common::workspace_root().join("examples/data");
+    for q in [
+        "* | groupbycount errorCode, eventSource, eventName, userIdentity.arn",
+        "pgibbons | count",
+        "eventName=ConsoleLogin | table eventTime, userIdentity.arn, responseElements.ConsoleLogin",
+    ] {
+        let cached = run(
+            two.path(),
+            &["query", q, trail, "--cache", cache, "--format", "ndjson"],
+        );
+        assert!(
+            common::stderr(&cached).is_empty(),
+            "{q}: {}",
+            common::stderr(&cached)
+        );
+        let here = local(&["query", q, sample.to_str().unwrap(), "--format", "ndjson"]);
+        assert_eq!(rows(&cached), rows(&here), "{q}");
+        assert!(!rows(&here).is_empty(), "{q}");
+    }
+    // The second machine's mirror now holds the chunks it read.
+    let mirrored = two.path().join("team/shared");
+    assert!(
+        std::fs::read_dir(&mirrored).unwrap().any(|e| e
+            .unwrap()
+            .file_name()
+            .to_string_lossy()
+            .ends_with(".parquet")),
+        "{}",
+        mirrored.display()
+    );
+    let status = run(
+        two.path(),
+        &[
+            "index", "--status", trail, "--cache", cache, "--format", "json",
+        ],
+    );
+    let st: serde_json::Value = serde_json::from_slice(&status.stdout).unwrap();
+    let files = st["fresh"].as_u64().unwrap();
+    assert!(
+        files > 0 && st["missing"].as_array().unwrap().is_empty(),
+        "{st}"
+    );
+
+    let again = common::stdout(&run(two.path(), &["index", trail, "--cache", cache]));
+    assert!(
+        again.contains(&format!("0 new, 0 changed, {files} unchanged")),
+        "{again}"
+    );
+}

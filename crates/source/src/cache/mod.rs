@@ -25,6 +25,7 @@ use trailhunt_cloudtrail::{FileReport, Source};
 use crate::listing::{FileRef, Location};
 
 pub mod read;
+pub mod remote;
 pub mod tokens;
 pub mod write;
 

@@ -63,6 +63,10 @@ pub struct IndexOptions {
     pub threads: usize,
     /// The cap on one file's JSON (0: the default).
     pub max_file_bytes: u64,
+    /// For a cache on S3 indexed through its local mirror: the objects the bucket holds
+    /// (name → size). A chunk is whole when the bucket holds it (and its token index)
+    /// with the sizes the manifest says, whether or not the mirror has it.
+    pub remote: Option<HashMap<String, u64>>,
 }
 
 /// Rows per row group: pruning granularity for the statistics and bloom filters.
@@ -136,7 +140,13 @@ pub fn index(
         .manifest()
         .chunks
         .iter()
-        .filter(|(name, c)| !chunk_is_whole(&dir.join(name), c))
+        .filter(|(name, c)| match &options.remote {
+            Some(objects) => {
+                objects.get(name.as_str()) != Some(&c.bytes)
+                    || (c.tokens > 0 && objects.get(&index_name(name)) != Some(&c.tokens))
+            }
+            None => !chunk_is_whole(&dir.join(name), c),
+        })
         .map(|(name, _)| name.clone())
         .collect();
     if !broken.is_empty() {

@@ -232,10 +232,10 @@ impl fmt::Display for S3Error {
                 operation,
                 code,
             } => {
-                let action = if *operation == "list" {
-                    "s3:ListBucket on the bucket"
-                } else {
-                    "s3:GetObject on the objects (and kms:Decrypt if the trail uses SSE-KMS)"
+                let action = match *operation {
+                    "list" => "s3:ListBucket on the bucket",
+                    "write" => "s3:PutObject (and s3:DeleteObject) under the cache's prefix",
+                    _ => "s3:GetObject on the objects (and kms:Decrypt if the trail uses SSE-KMS)",
                 };
                 write!(
                     f,
@@ -424,7 +424,7 @@ fn endpoint_of(s: &str) -> Option<String> {
 }
 
 /// Turns an `object_store` error into the [`S3Error`] for its cause. `url` is
-/// `s3://bucket/key-or-prefix`; `operation` is `list` or `read`.
+/// `s3://bucket/key-or-prefix`; `operation` is `list`, `read` or `write`.
 pub(crate) fn classify(
     err: &object_store::Error,
     bucket: &str,

@@ -15,7 +15,7 @@
 //! ```
 
 mod config;
-mod error;
+pub(crate) mod error;
 mod list;
 mod url;
 
