@@ -96,6 +96,12 @@ pub fn run(args: IndexArgs) -> Result<ExitCode> {
         threads: input.threads,
         max_file_bytes: input.max_file_size,
         remote: None,
+        listed_prefixes: input
+            .paths
+            .iter()
+            .filter(|p| p.starts_with("s3://") && !p.contains(['*', '?']))
+            .cloned()
+            .collect(),
     };
     // A cache on S3 is indexed through its local mirror, then uploaded.
     let rt = crate::util::io_runtime();

@@ -67,6 +67,10 @@ pub struct IndexOptions {
     /// (name → size). A chunk is whole when the bucket holds it (and its token index)
     /// with the sizes the manifest says, whether or not the mirror has it.
     pub remote: Option<HashMap<String, u64>>,
+    /// `s3://` prefixes the listing holds every object of (listed whole, without a time
+    /// range or wildcard): an entry under one that the listing lacks is of an object
+    /// that is gone.
+    pub listed_prefixes: Vec<String>,
 }
 
 /// Rows per row group: pruning granularity for the statistics and bloom filters.
@@ -181,11 +185,22 @@ pub fn index(
         }
         keys.insert(i, k);
     }
-    // Local files that are gone.
+    // Local files that are gone, and objects under a prefix listed whole that were not
+    // listed.
+    let listed: BTreeSet<&str> = keys.values().map(String::as_str).collect();
+    let under = |k: &str| {
+        options.listed_prefixes.iter().any(|p| {
+            let p = p.trim_end_matches('/');
+            k == p || k.strip_prefix(p).is_some_and(|rest| rest.starts_with('/'))
+        })
+    };
     let gone: Vec<String> = manifest
         .sources
         .keys()
-        .filter(|k| k.starts_with('/') && !Path::new(k.as_str()).exists())
+        .filter(|k| {
+            (k.starts_with('/') && !Path::new(k.as_str()).exists())
+                || (under(k) && !listed.contains(k.as_str()))
+        })
         .cloned()
         .collect();
     for k in gone {
