@@ -24,4 +24,13 @@ timed "$bin" index "$dir" --cache "$cache"
 echo "- index (again, nothing changed):"
 timed "$bin" index "$dir" --cache "$cache"
 echo "- cache: $(( $(du -cb "$cache"/*.parquet | tail -1 | cut -f1) / 1000000 )) MB of chunks, manifest $(( $(stat -c %s "$cache/manifest.json") / 1000 )) KB"
-TOOLS="trailhunt chdb" TRAILHUNT_ARGS="--cache $cache" benches/query.sh "$events" "$layout"
+echo "- cache: $(( $(du -cb "$cache"/*.tokens | tail -1 | cut -f1) / 1000000 )) MB of token indexes"
+# The Parquet copy a DuckDB or chDB user makes once (their own COPY … TO), for the same
+# questions from a columnar file.
+copy="$base/copy-$events-$layout.parquet"
+find "$(cd "$dir" && pwd)" -path '*CloudTrail-Digest*' -prune -o -name '*.json.gz' -print \
+  | sort > "$base/copy-files"
+echo "- DuckDB COPY … TO parquet:"
+timed benches/.venv/bin/python benches/compare.py copy "$base/copy-files" "$copy"
+echo "- the copy: $(( $(stat -c %s "$copy") / 1000000 )) MB"
+PARQUET_COPY=$copy TOOLS="${TOOLS:-trailhunt chdb duckdb-parquet chdb-parquet}" TRAILHUNT_ARGS="--cache $cache" benches/query.sh "$events" "$layout"

@@ -64,7 +64,8 @@ declare -A label=(
   [exfil]='S3 exfiltration: `eventSource=s3.amazonaws.com eventName=GetObject | rename … | stats sum(bytes) as total by bucket, userIdentity.userName`'
   [groups]='`* | groupbycount errorCode, eventSource, eventName, userIdentity.arn`'
 )
-declare -A tool_name=([trailhunt]=trailhunt [chdb]=chDB [duckdb]=DuckDB [polars]=polars)
+declare -A tool_name=([trailhunt]=trailhunt [chdb]=chDB [duckdb]=DuckDB [polars]=polars
+  [duckdb-parquet]='DuckDB (Parquet copy)' [chdb-parquet]='chDB (Parquet copy)')
 
 # Answers are compared as canonical JSON: rows sorted, numbers normalised (`* 1`), keys
 # sorted (`jq -cS`). A count answer is checked to be one number.
