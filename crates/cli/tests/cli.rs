@@ -60,6 +60,8 @@ fn csv_quotes_and_nested_values_as_json() {
     );
 }
 
+/// TSV quotes a cell as CSV does (the `csv` crate with tabs, as datafusion-cli's TSV):
+/// the JSON text's quotes are doubled inside quotes, its backslashes kept.
 #[test]
 fn tsv() {
     let o = query("tsv");
@@ -69,7 +71,118 @@ fn tsv() {
         "timestamp\teventName\tuserIdentity.userName\trequestParameters\n\
          2024-03-01T10:00:00Z\tConsoleLogin\talice\t\n\
          2024-03-01T10:05:00Z\tConsoleLogin\tbob\t\n\
-         2024-03-01T10:10:00Z\tGetObject\talice\t{\"bucketName\":\"reports\",\"key\":\"q1, \\\\\"final\\\\\".csv\"}\n"
+         2024-03-01T10:10:00Z\tGetObject\talice\t\"{\"\"bucketName\"\":\"\"reports\"\",\"\"key\"\":\"\"q1, \\\"\"final\\\"\".csv\"\"}\"\n"
+    );
+}
+
+/// Two records with the fields a fixed set of columns lost: `resources`, `tlsDetails`,
+/// a JSON `null` (`responseElements`, `requestParameters`), fields CloudTrail does not
+/// document (`zetaField`, `alphaField`), and an error message holding a quote and a
+/// line break.
+const WIDE: &str = r#"{"Records":[
+{"eventVersion":"1.09","userIdentity":{"type":"AssumedRole","arn":"arn:aws:sts::111122223333:assumed-role/ops/kim","accountId":"111122223333"},"eventTime":"2024-05-02T08:00:00Z","eventSource":"ec2.amazonaws.com","eventName":"RunInstances","awsRegion":"eu-west-1","sourceIPAddress":"192.0.2.10","userAgent":"aws-cli/2.15.0","requestParameters":{"instanceType":"t3.micro"},"responseElements":null,"resources":[{"ARN":"arn:aws:ec2:eu-west-1:111122223333:instance/i-0abc","type":"AWS::EC2::Instance"}],"tlsDetails":{"tlsVersion":"TLSv1.3"},"zetaField":"z","alphaField":1},
+{"eventVersion":"1.09","userIdentity":{"type":"AssumedRole","arn":"arn:aws:sts::111122223333:assumed-role/ops/kim","accountId":"111122223333"},"eventTime":"2024-05-02T08:01:00Z","eventSource":"ec2.amazonaws.com","eventName":"DescribeInstances","awsRegion":"eu-west-1","sourceIPAddress":"192.0.2.10","errorCode":"Client.UnauthorizedOperation","errorMessage":"not authorized, \"really\"\nline two","requestParameters":null}
+]}"#;
+
+fn wide(args: &[&str]) -> std::process::Output {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("trail.json"), WIDE).unwrap();
+    let o = run(args, dir.path());
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    o
+}
+
+/// The derived columns of WIDE's two rows: timestamp, entity, account, window, position.
+const KIM: &str = "arn:aws:sts::111122223333:assumed-role/ops/kim";
+
+#[test]
+fn csv_of_whole_events_carries_every_top_level_field() {
+    let o = wide(&["query", "*", ".", "--format", "csv"]);
+    let ui = format!(
+        r#""{{""type"":""AssumedRole"",""arn"":""{KIM}"",""accountId"":""111122223333""}}""#
+    );
+    let win = format!("{KIM}.2024-05-02 08:00:00.000000");
+    let expected = format!(
+        "eventVersion,userIdentity,eventTime,eventSource,eventName,awsRegion,sourceIPAddress,\
+userAgent,errorCode,errorMessage,requestParameters,responseElements,resources,tlsDetails,\
+alphaField,zetaField,timestamp,entity_id,account_id,window_id,window_index,@index\n\
+1.09,{ui},2024-05-02T08:00:00Z,ec2.amazonaws.com,RunInstances,eu-west-1,192.0.2.10,\
+aws-cli/2.15.0,,,\"{{\"\"instanceType\"\":\"\"t3.micro\"\"}}\",,\
+\"[{{\"\"ARN\"\":\"\"arn:aws:ec2:eu-west-1:111122223333:instance/i-0abc\"\",\"\"type\"\":\"\"AWS::EC2::Instance\"\"}}]\",\
+\"{{\"\"tlsVersion\"\":\"\"TLSv1.3\"\"}}\",1,z,\
+2024-05-02T08:00:00Z,{KIM},111122223333,{win},0,./trail.json\n\
+1.09,{ui},2024-05-02T08:01:00Z,ec2.amazonaws.com,DescribeInstances,eu-west-1,192.0.2.10,\
+,Client.UnauthorizedOperation,\"not authorized, \"\"really\"\"\nline two\",,,,,,,\
+2024-05-02T08:01:00Z,{KIM},111122223333,{win},1,./trail.json\n"
+    );
+    assert_eq!(stdout(&o), expected);
+
+    // TSV is the same table with tabs (quoted as CSV is, where a cell needs it).
+    let t = wide(&["query", "*", ".", "--format", "tsv"]);
+    let lines: Vec<String> = stdout(&t).lines().map(String::from).collect();
+    assert_eq!(lines.len(), 4, "{}", stdout(&t));
+    assert_eq!(
+        lines[0],
+        expected.lines().next().unwrap().replace(',', "\t")
+    );
+    assert!(
+        lines[1].starts_with(&format!("1.09\t{ui}\t2024-05-02T08:00:00Z\t")),
+        "{}",
+        lines[1]
+    );
+    assert!(
+        lines[2].ends_with("\t\"not authorized, \"\"really\"\""),
+        "{}",
+        lines[2]
+    );
+}
+
+#[test]
+fn flatten_gives_a_column_per_leaf() {
+    let o = wide(&["query", "*", ".", "--format", "csv", "--flatten"]);
+    let win = format!("{KIM}.2024-05-02 08:00:00.000000");
+    assert_eq!(
+        stdout(&o),
+        format!(
+            "eventVersion,userIdentity.type,userIdentity.arn,userIdentity.accountId,eventTime,\
+eventSource,eventName,awsRegion,sourceIPAddress,userAgent,errorCode,errorMessage,\
+requestParameters.instanceType,resources[0].ARN,resources[0].type,tlsDetails.tlsVersion,\
+alphaField,zetaField,timestamp,entity_id,account_id,window_id,window_index,@index\n\
+1.09,AssumedRole,{KIM},111122223333,2024-05-02T08:00:00Z,ec2.amazonaws.com,RunInstances,\
+eu-west-1,192.0.2.10,aws-cli/2.15.0,,,t3.micro,arn:aws:ec2:eu-west-1:111122223333:instance/i-0abc,\
+AWS::EC2::Instance,TLSv1.3,1,z,2024-05-02T08:00:00Z,{KIM},111122223333,{win},0,./trail.json\n\
+1.09,AssumedRole,{KIM},111122223333,2024-05-02T08:01:00Z,ec2.amazonaws.com,DescribeInstances,\
+eu-west-1,192.0.2.10,,Client.UnauthorizedOperation,\"not authorized, \"\"really\"\"\nline two\",\
+,,,,,,2024-05-02T08:01:00Z,{KIM},111122223333,{win},1,./trail.json\n"
+        )
+    );
+
+    // Rows of named columns: a nested value's leaves take its column's place.
+    let o = wide(&[
+        "query",
+        "* | table eventName, resources, requestParameters",
+        ".",
+        "--format",
+        "csv",
+        "--flatten",
+    ]);
+    assert_eq!(
+        stdout(&o),
+        "eventName,resources[0].ARN,resources[0].type,requestParameters.instanceType\n\
+         RunInstances,arn:aws:ec2:eu-west-1:111122223333:instance/i-0abc,AWS::EC2::Instance,t3.micro\n\
+         DescribeInstances,,,\n"
+    );
+    // Without --flatten those rows stream as before: one column of JSON text each.
+    let o = wide(&[
+        "query",
+        "* | table eventName, tlsDetails",
+        ".",
+        "--format",
+        "csv",
+    ]);
+    assert_eq!(
+        stdout(&o),
+        "eventName,tlsDetails\nRunInstances,\"{\"\"tlsVersion\"\":\"\"TLSv1.3\"\"}\"\nDescribeInstances,\n"
     );
 }
 
