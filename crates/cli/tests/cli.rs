@@ -186,6 +186,50 @@ eu-west-1,192.0.2.10,,Client.UnauthorizedOperation,\"not authorized, \"\"really\
     );
 }
 
+/// A missing value (`errorCode` of the first row), a JSON `null` (`responseElements`,
+/// the second row's `requestParameters`) and `eval x = null` are the same empty cell in
+/// the table, CSV and TSV; JSON has every named column, `null` where it has no value.
+#[test]
+fn nulls_print_one_way() {
+    let q =
+        "* | eval x = null | table eventName, errorCode, responseElements, requestParameters, x";
+    let out = |format: &str| stdout(&wide(&["query", q, ".", "--format", format]));
+    assert_eq!(
+        out("csv"),
+        "eventName,errorCode,responseElements,requestParameters,x\n\
+         RunInstances,,,\"{\"\"instanceType\"\":\"\"t3.micro\"\"}\",\n\
+         DescribeInstances,Client.UnauthorizedOperation,,,\n"
+    );
+    assert_eq!(
+        out("tsv"),
+        "eventName\terrorCode\tresponseElements\trequestParameters\tx\n\
+         RunInstances\t\t\t\"{\"\"instanceType\"\":\"\"t3.micro\"\"}\"\t\n\
+         DescribeInstances\tClient.UnauthorizedOperation\t\t\t\n"
+    );
+    assert_eq!(
+        out("table"),
+        "\
+╭───────────────────┬──────────────────────────────┬──────────────────┬─────────────────────────────┬───╮
+│ eventName         │ errorCode                    │ responseElements │ requestParameters           │ x │
+├───────────────────┼──────────────────────────────┼──────────────────┼─────────────────────────────┼───┤
+│ RunInstances      │                              │                  │ {\"instanceType\":\"t3.micro\"} │   │
+│ DescribeInstances │ Client.UnauthorizedOperation │                  │                             │   │
+╰───────────────────┴──────────────────────────────┴──────────────────┴─────────────────────────────┴───╯
+"
+    );
+    assert_eq!(
+        out("ndjson"),
+        r#"{"eventName":"RunInstances","errorCode":null,"responseElements":null,"requestParameters":{"instanceType":"t3.micro"},"x":null}
+{"eventName":"DescribeInstances","errorCode":"Client.UnauthorizedOperation","responseElements":null,"requestParameters":null,"x":null}
+"#
+    );
+    // Whole events keep the record's own nulls and nothing else: the first record has
+    // `"responseElements": null` and no `errorCode`.
+    let events = stdout(&wide(&["query", "eventName=RunInstances", "."]));
+    assert!(events.contains(r#""userAgent":"aws-cli/2.15.0","requestParameters":{"instanceType":"t3.micro"},"responseElements":null,"resources":"#), "{events}");
+    assert!(!events.contains("errorCode"), "{events}");
+}
+
 #[test]
 fn table_rows_then_count_on_stderr() {
     let o = query("table");
