@@ -230,6 +230,52 @@ fn nulls_print_one_way() {
     assert!(!events.contains("errorCode"), "{events}");
 }
 
+/// A table of no rows still closes its border; `top`'s percent shows one decimal in the
+/// table (1 of 3 is 33.3) and keeps its value in JSON.
+#[test]
+fn empty_tables_close_and_percentages_round() {
+    let dir = fixture();
+    let o = run(
+        &[
+            "query",
+            "eventName=Nope | table eventName, errorCode",
+            ".",
+            "--format",
+            "table",
+        ],
+        dir.path(),
+    );
+    assert_eq!(o.status.code(), Some(1));
+    assert_eq!(
+        stdout(&o),
+        "╭───────────┬───────────╮\n│ eventName │ errorCode │\n╰───────────┴───────────╯\n"
+    );
+    let o = run(
+        &["query", "* | top eventName", ".", "--format", "table"],
+        dir.path(),
+    );
+    assert_eq!(
+        stdout(&o),
+        "\
+╭──────────────┬──────────┬─────────╮
+│ eventName    │ @q.count │ percent │
+├──────────────┼──────────┼─────────┤
+│ ConsoleLogin │ 2        │ 66.7    │
+│ GetObject    │ 1        │ 33.3    │
+╰──────────────┴──────────┴─────────╯
+"
+    );
+    let o = run(
+        &["query", "* | top eventName", ".", "--format", "ndjson"],
+        dir.path(),
+    );
+    assert!(
+        stdout(&o).contains(r#""percent":33.33333333333333"#),
+        "{}",
+        stdout(&o)
+    );
+}
+
 #[test]
 fn table_rows_then_count_on_stderr() {
     let o = query("table");
