@@ -1232,6 +1232,84 @@ fn from_leaves_events_out_of_the_answer_not_out_of_their_windows() {
     }
 }
 
+/// `detect` for people: the interval clipped to the data's span (10:00:00 to 10:10:00,
+/// so [10:00:00, 10:10:01) rather than the hourly run's), the rule path relative to
+/// --rules, the sample as a compact table (whole events: time, entity, eventName,
+/// sourceIPAddress; a `stats` rule: its own columns), "N hits from M rules (K fired)";
+/// whole events only in JSON; one CSV line per hit.
+#[test]
+fn detect_output_for_people_and_csv() {
+    let dir = fixture();
+    let rules = dir.path().join("r");
+    std::fs::create_dir_all(rules.join("auth")).unwrap();
+    let rule = |file: &str, name: &str, sev: &str, q: &str| {
+        std::fs::write(
+            rules.join(file),
+            format!("name: {name}\ndescription: {name}.\nenabled: true\nseverity: {sev}\nquery_text: {q}\ntime_range_s: 3600\nrun_frequency_s: 3600\n"),
+        )
+        .unwrap();
+    };
+    rule(
+        "auth/failed.yml",
+        "Failed console sign-in",
+        "Medium",
+        "eventName=ConsoleLogin errorMessage:\"Failed authentication\"",
+    );
+    rule(
+        "trail.yml",
+        "Trail deleted",
+        "High",
+        "eventName=DeleteTrail",
+    );
+    rule(
+        "reads.yml",
+        "Object reads by user",
+        "Low",
+        "eventName=GetObject | stats count() as reads by userIdentity.userName, requestParameters.bucketName",
+    );
+    let o = run(&["detect", "trail.json", "--rules", "r"], dir.path());
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    assert_eq!(
+        stdout(&o),
+        "\
+Medium        Failed console sign-in  [2024-03-01T10:00:00Z .. 2024-03-01T10:10:01Z) (1 run)
+  rule        auth/failed.yml
+  entities    source_ip:198.51.100.9 (1 event, 2024-03-01T10:05:00Z .. 2024-03-01T10:05:00Z; window source_ip:198.51.100.9.2024-03-01 10:05:00.000000)
+  rows        1 (showing 1)
+    time                  entity                  eventName     sourceIPAddress
+    2024-03-01T10:05:00Z  source_ip:198.51.100.9  ConsoleLogin  198.51.100.9
+
+Low           Object reads by user  [2024-03-01T10:00:00Z .. 2024-03-01T10:10:01Z) (1 run)
+  rule        reads.yml
+  entities    arn:aws:iam::111122223333:user/alice (1 event, 2024-03-01T10:10:00Z .. 2024-03-01T10:10:00Z; window arn:aws:iam::111122223333:user/alice.2024-03-01 10:00:00.000000)
+  rows        1 (showing 1)
+    userIdentity.userName  requestParameters.bucketName  @q.count  reads
+    alice                  reports                       1         1
+
+2 hits from 3 rules (2 fired)
+"
+    );
+    let o = run(
+        &["detect", "trail.json", "--rules", "r", "--format", "csv"],
+        dir.path(),
+    );
+    assert_eq!(
+        stdout(&o),
+        "rule,path,severity,tactics,techniques,from,to,runs,entities,rows\n\
+         Failed console sign-in,auth/failed.yml,Medium,,,2024-03-01T10:00:00Z,2024-03-01T10:10:01Z,1,source_ip:198.51.100.9,1\n\
+         Object reads by user,reads.yml,Low,,,2024-03-01T10:00:00Z,2024-03-01T10:10:01Z,1,arn:aws:iam::111122223333:user/alice,1\n"
+    );
+    let o = run(
+        &["detect", "trail.json", "--rules", "r", "--format", "json"],
+        dir.path(),
+    );
+    assert!(
+        stdout(&o).contains(r#""eventVersion":"1.08""#),
+        "{}",
+        stdout(&o)
+    );
+}
+
 #[test]
 fn detect_counts_rules_naming_absent_paths_and_lists_them_on_request() {
     let dir = fixture();
