@@ -6,6 +6,7 @@ use std::process::ExitCode;
 
 use anyhow::{Result, bail};
 use clap::{Args, ValueEnum};
+use trailhunt_cloudtrail::time::{format_rfc3339, parse_event_time};
 use trailhunt_engine::Engine;
 use trailhunt_hunt::{DetectOptions, Detector, Hit, HuntError, load_sigma_rules, render};
 use trailhunt_rules::{Rule, load_rules};
@@ -36,6 +37,7 @@ pub enum DetectFormat {
     Table,
     Json,
     Ndjson,
+    Csv,
 }
 
 /// Where the rules come from: shared by `detect` and `hunt`.
@@ -129,13 +131,22 @@ pub struct DetectArgs {
     sample: usize,
 }
 
-/// Loads the data and rules and evaluates every rule; errors go to stderr.
+/// What `detect` found: the hits, whether a rule failed, how many rules ran.
+pub struct Detected {
+    pub hits: Vec<Hit>,
+    pub failed: bool,
+    pub rules_run: usize,
+}
+
+/// Loads the data and rules and evaluates every rule (a progress bar on a terminal);
+/// errors go to stderr. Each hit's interval is clipped to the data's span, and its rule
+/// path is shown relative to its rules folder (`built-in:` for the repository's).
 pub fn detect(
     input: &InputArgs,
     time: &TimeArgs,
     rule_args: &RuleArgs,
     sample: usize,
-) -> Result<(Vec<Hit>, bool)> {
+) -> Result<Detected> {
     // A bad range fails before the rules and the data are read.
     time.range()?;
     let rules = rule_args.load()?;
@@ -180,9 +191,51 @@ pub fn detect(
             sample_rows: sample,
         },
     )?;
-    let (hits, errors) = detector.evaluate_all(&rules);
+    let (mut hits, errors, rules_run) = crate::progress::with_counter("rules", |c| {
+        detector.evaluate_all_with(&rules, |done, total| {
+            c.total.store(total, std::sync::atomic::Ordering::Relaxed);
+            c.done.store(done, std::sync::atomic::Ordering::Relaxed);
+        })
+    });
     report_errors(&errors)?;
-    Ok((hits, !errors.is_empty()))
+    // A scheduled run looks back past the first event and its window ends after the
+    // last: say when the data starts and ends instead ([first, last + 1 s)).
+    let report = engine.report();
+    let first = report.first_event.as_deref().and_then(parse_event_time);
+    let last = report.last_event.as_deref().and_then(parse_event_time);
+    for h in &mut hits {
+        if let Some(f) = first {
+            h.from = h.from.max(f);
+        }
+        if let Some(l) = last {
+            h.to = h.to.min(l.saturating_add(1_000_000_000)).max(h.from);
+        }
+        h.path = rule_label(&h.path, rule_args);
+    }
+    Ok(Detected {
+        hits,
+        failed: !errors.is_empty(),
+        rules_run,
+    })
+}
+
+/// A rule's path as a person wants it: relative to the folder given (`--rules`,
+/// `--sigma`), or `built-in:NAME` for the repository's `rules/`.
+fn rule_label(path: &str, rule_args: &RuleArgs) -> String {
+    let p = Path::new(path);
+    for dir in rule_args.rules.iter().chain(rule_args.sigma.iter()) {
+        if let Ok(rel) = p.strip_prefix(dir) {
+            return rel.display().to_string();
+        }
+    }
+    if rule_args.rules.is_none()
+        && let Some(dir) = default_dir("rules")
+        && let Ok(rel) = p.strip_prefix(&dir)
+    {
+        let name = rel.with_extension("");
+        return format!("built-in:{}", name.display());
+    }
+    path.to_string()
 }
 
 fn report_errors(errors: &[HuntError]) -> Result<()> {
@@ -194,12 +247,17 @@ fn report_errors(errors: &[HuntError]) -> Result<()> {
 }
 
 pub fn run(args: DetectArgs) -> Result<ExitCode> {
-    let (hits, failed) = detect(&args.input, &args.time, &args.rules, args.sample)?;
+    let Detected {
+        hits,
+        failed,
+        rules_run,
+    } = detect(&args.input, &args.time, &args.rules, args.sample)?;
     let mut out = std::io::stdout().lock();
     match args.format {
-        DetectFormat::Table => render::write_hits_text(&hits, &mut out)?,
+        DetectFormat::Table => render::write_hits_text(&hits, rules_run, &mut out)?,
         DetectFormat::Json => render::write_hits_json(&hits, &mut out)?,
         DetectFormat::Ndjson => render::write_hits_ndjson(&hits, &mut out)?,
+        DetectFormat::Csv => write_hits_csv(&hits, &mut out)?,
     }
     out.flush()?;
     Ok(ExitCode::from(match (failed, hits.is_empty()) {
@@ -207,4 +265,49 @@ pub fn run(args: DetectArgs) -> Result<ExitCode> {
         (false, false) => 0,
         (false, true) => 1,
     }))
+}
+
+/// One line per hit: the rule, its severity and tags, the interval, the runs, the
+/// entities (most events first, `;`-separated) and the rows.
+fn write_hits_csv(hits: &[Hit], w: &mut dyn Write) -> Result<()> {
+    let mut out = csv::Writer::from_writer(w);
+    out.write_record([
+        "rule",
+        "path",
+        "severity",
+        "tactics",
+        "techniques",
+        "from",
+        "to",
+        "runs",
+        "entities",
+        "rows",
+    ])?;
+    let tags = |t: &[trailhunt_hunt::TagRef]| {
+        t.iter()
+            .map(|t| t.id.as_str())
+            .collect::<Vec<_>>()
+            .join(";")
+    };
+    for h in hits {
+        let entities: Vec<&str> = h.entities.iter().map(|e| e.entity_id.as_str()).collect();
+        out.write_record([
+            h.rule.clone(),
+            h.path.clone(),
+            h.severity.map_or(String::new(), |s| s.as_str().to_string()),
+            tags(&h.tactics),
+            tags(&h.techniques),
+            format_rfc3339(h.from),
+            format_rfc3339(h.to),
+            if h.whole_span {
+                "whole span".to_string()
+            } else {
+                h.runs.to_string()
+            },
+            entities.join(";"),
+            h.row_count.to_string(),
+        ])?;
+    }
+    out.flush()?;
+    Ok(())
 }

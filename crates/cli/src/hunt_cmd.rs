@@ -56,7 +56,8 @@ pub struct HuntArgs {
 }
 
 pub fn run(args: HuntArgs) -> Result<ExitCode> {
-    let (hits, failed) = detect(&args.input, &args.time, &args.rules, 3)?;
+    let crate::detect_cmd::Detected { hits, failed, .. } =
+        detect(&args.input, &args.time, &args.rules, 3)?;
     let mut reports = hunt(&hits);
     if let Some(n) = args.top {
         reports.truncate(n);

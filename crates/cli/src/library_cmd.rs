@@ -105,7 +105,7 @@ pub fn run(args: LibraryArgs) -> Result<ExitCode> {
             output,
         } => {
             let e = lib.find(&name)?;
-            run_text(&e.rule.query_text, &input, &time, output.format)
+            run_text(&e.rule.query_text, &input, &time, &output)
         }
     }
 }

@@ -1,7 +1,8 @@
-//! A one-line load progress bar on standard error, drawn only on a terminal.
+//! One-line progress bars on standard error (loading files, running rules), drawn only
+//! on a terminal.
 
 use std::io::{IsTerminal, Write};
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
 
 use trailhunt_cloudtrail::{Dataset, LoadError, LoadOptions, Progress};
@@ -20,6 +21,46 @@ pub fn with_progress<T>(f: impl FnOnce(Option<&Progress>) -> T) -> T {
         return f(None);
     }
     let progress = Progress::default();
+    drawing(
+        &|elapsed, width| bar_line(&progress, elapsed, width),
+        || f(Some(&progress)),
+    )
+}
+
+/// How many of how many things are done (rules run, of the rules to run).
+#[derive(Default)]
+pub struct Counter {
+    /// Done so far.
+    pub done: AtomicUsize,
+    /// All of them.
+    pub total: AtomicUsize,
+}
+
+/// Run `f`, which counts into the [`Counter`] it is given, with a bar
+/// `LABEL [#####     ] 12/40` on standard error when it is a terminal.
+pub fn with_counter<T>(label: &str, f: impl FnOnce(&Counter) -> T) -> T {
+    let counter = Counter::default();
+    if !std::io::stderr().is_terminal() {
+        return f(&counter);
+    }
+    drawing(&|_, width| counter_line(label, &counter, width), || {
+        f(&counter)
+    })
+}
+
+/// `rules [#####               ] 40/158`, cut to `width`.
+pub fn counter_line(label: &str, c: &Counter, width: usize) -> String {
+    let done = c.done.load(Ordering::Relaxed);
+    let total = c.total.load(Ordering::Relaxed).max(1);
+    let cells = 20usize;
+    let full = ((done.min(total) as f64 / total as f64) * cells as f64) as usize;
+    let bar: String = "#".repeat(full) + &" ".repeat(cells - full);
+    let line = format!("{label} [{bar}] {done}/{total}");
+    line.chars().take(width.saturating_sub(1)).collect()
+}
+
+/// Run `f` while a thread redraws `line(elapsed, width)` on standard error (a terminal).
+fn drawing<T>(line: &(dyn Fn(Duration, usize) -> String + Sync), f: impl FnOnce() -> T) -> T {
     let done = AtomicBool::new(false);
     let start = Instant::now();
     // How long a load runs before its bar shows (a load that finishes at once should not
@@ -37,14 +78,14 @@ pub fn with_progress<T>(f: impl FnOnce(Option<&Progress>) -> T) -> T {
                 if done.load(Ordering::Relaxed) || start.elapsed() < after {
                     continue;
                 }
-                let line = bar_line(&progress, start.elapsed(), width());
+                let line = line(start.elapsed(), width());
                 let mut err = std::io::stderr().lock();
                 let _ = write!(err, "\r{line}\x1b[K");
                 let _ = err.flush();
                 drawn = true;
             }
             if after.is_zero() {
-                let line = bar_line(&progress, start.elapsed(), width());
+                let line = line(start.elapsed(), width());
                 let _ = write!(std::io::stderr().lock(), "\r{line}\x1b[K");
                 drawn = true;
             }
@@ -52,7 +93,7 @@ pub fn with_progress<T>(f: impl FnOnce(Option<&Progress>) -> T) -> T {
                 let _ = write!(std::io::stderr().lock(), "\r\x1b[K");
             }
         });
-        let r = f(Some(&progress));
+        let r = f();
         done.store(true, Ordering::Relaxed);
         r
     })
@@ -94,6 +135,17 @@ fn human(n: u64) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn rule_bar_counts_rules() {
+        let c = Counter::default();
+        c.total.store(8, Ordering::Relaxed);
+        c.done.store(2, Ordering::Relaxed);
+        assert_eq!(
+            counter_line("rules", &c, 200),
+            "rules [#####               ] 2/8"
+        );
+    }
 
     #[test]
     fn bar_shows_counts_and_rate() {

@@ -112,13 +112,7 @@ impl QueryArgs {
 
 pub fn run(args: QueryArgs) -> Result<ExitCode> {
     let (text, args) = args.split()?;
-    run_text_with(
-        &text,
-        &args.input,
-        &args.time,
-        args.output.format,
-        &args.engine,
-    )
+    run_text_with(&text, &args.input, &args.time, &args.output, &args.engine)
 }
 
 /// The output flags shared by `query` and `library run`.
@@ -127,6 +121,10 @@ pub struct OutputArgs {
     /// Output format (default: table on a terminal, ndjson otherwise).
     #[arg(long, value_enum)]
     pub format: Option<OutFormat>,
+    /// CSV/TSV: one column per nested leaf (`requestParameters.bucketName`,
+    /// `resources[0].ARN`) instead of one column of JSON text per top-level field.
+    #[arg(long)]
+    pub flatten: bool,
 }
 
 /// Check `text`, load the input, run, print to stdout; the exit status says whether
@@ -135,9 +133,9 @@ pub fn run_text(
     text: &str,
     input: &InputArgs,
     time: &TimeArgs,
-    format: Option<OutFormat>,
+    output: &OutputArgs,
 ) -> Result<ExitCode> {
-    run_text_with(text, input, time, format, &EngineArgs::default())
+    run_text_with(text, input, time, output, &EngineArgs::default())
 }
 
 /// [`run_text`] with memory options.
@@ -145,7 +143,7 @@ pub fn run_text_with(
     text: &str,
     input: &InputArgs,
     time: &TimeArgs,
-    format: Option<OutFormat>,
+    output: &OutputArgs,
     engine_args: &EngineArgs,
 ) -> Result<ExitCode> {
     // Check the query before loading anything: a typo should not cost a load.
@@ -186,14 +184,15 @@ pub fn run_text_with(
     );
     let stdout = std::io::stdout();
     let terminal = stdout.is_terminal();
-    let format = format.map(Format::from).unwrap_or(if terminal {
+    let format = output.format.map(Format::from).unwrap_or(if terminal {
         Format::Table
     } else {
         Format::Ndjson
     });
     let mut w = std::io::BufWriter::new(stdout.lock());
     let schema = stream.schema.clone();
-    let mut out = BatchWriter::new(format, &schema, engine.catalog(), &mut w)?;
+    let mut out =
+        BatchWriter::new(format, &schema, engine.catalog(), &mut w)?.flatten(output.flatten);
     if terminal {
         // On a terminal the table fits its width; every row is still printed.
         out = out.table_options(TableOptions {

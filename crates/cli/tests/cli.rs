@@ -60,6 +60,8 @@ fn csv_quotes_and_nested_values_as_json() {
     );
 }
 
+/// TSV quotes a cell as CSV does (the `csv` crate with tabs, as datafusion-cli's TSV):
+/// the JSON text's quotes are doubled inside quotes, its backslashes kept.
 #[test]
 fn tsv() {
     let o = query("tsv");
@@ -69,7 +71,208 @@ fn tsv() {
         "timestamp\teventName\tuserIdentity.userName\trequestParameters\n\
          2024-03-01T10:00:00Z\tConsoleLogin\talice\t\n\
          2024-03-01T10:05:00Z\tConsoleLogin\tbob\t\n\
-         2024-03-01T10:10:00Z\tGetObject\talice\t{\"bucketName\":\"reports\",\"key\":\"q1, \\\\\"final\\\\\".csv\"}\n"
+         2024-03-01T10:10:00Z\tGetObject\talice\t\"{\"\"bucketName\"\":\"\"reports\"\",\"\"key\"\":\"\"q1, \\\"\"final\\\"\".csv\"\"}\"\n"
+    );
+}
+
+/// Two records with the fields a fixed set of columns lost: `resources`, `tlsDetails`,
+/// a JSON `null` (`responseElements`, `requestParameters`), fields CloudTrail does not
+/// document (`zetaField`, `alphaField`), and an error message holding a quote and a
+/// line break.
+const WIDE: &str = r#"{"Records":[
+{"eventVersion":"1.09","userIdentity":{"type":"AssumedRole","arn":"arn:aws:sts::111122223333:assumed-role/ops/kim","accountId":"111122223333"},"eventTime":"2024-05-02T08:00:00Z","eventSource":"ec2.amazonaws.com","eventName":"RunInstances","awsRegion":"eu-west-1","sourceIPAddress":"192.0.2.10","userAgent":"aws-cli/2.15.0","requestParameters":{"instanceType":"t3.micro"},"responseElements":null,"resources":[{"ARN":"arn:aws:ec2:eu-west-1:111122223333:instance/i-0abc","type":"AWS::EC2::Instance"}],"tlsDetails":{"tlsVersion":"TLSv1.3"},"zetaField":"z","alphaField":1},
+{"eventVersion":"1.09","userIdentity":{"type":"AssumedRole","arn":"arn:aws:sts::111122223333:assumed-role/ops/kim","accountId":"111122223333"},"eventTime":"2024-05-02T08:01:00Z","eventSource":"ec2.amazonaws.com","eventName":"DescribeInstances","awsRegion":"eu-west-1","sourceIPAddress":"192.0.2.10","errorCode":"Client.UnauthorizedOperation","errorMessage":"not authorized, \"really\"\nline two","requestParameters":null}
+]}"#;
+
+fn wide(args: &[&str]) -> std::process::Output {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("trail.json"), WIDE).unwrap();
+    let o = run(args, dir.path());
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    o
+}
+
+/// The derived columns of WIDE's two rows: timestamp, entity, account, window, position.
+const KIM: &str = "arn:aws:sts::111122223333:assumed-role/ops/kim";
+
+#[test]
+fn csv_of_whole_events_carries_every_top_level_field() {
+    let o = wide(&["query", "*", ".", "--format", "csv"]);
+    let ui = format!(
+        r#""{{""type"":""AssumedRole"",""arn"":""{KIM}"",""accountId"":""111122223333""}}""#
+    );
+    let win = format!("{KIM}.2024-05-02 08:00:00.000000");
+    let expected = format!(
+        "eventVersion,userIdentity,eventTime,eventSource,eventName,awsRegion,sourceIPAddress,\
+userAgent,errorCode,errorMessage,requestParameters,responseElements,resources,tlsDetails,\
+alphaField,zetaField,timestamp,entity_id,account_id,window_id,window_index,@index\n\
+1.09,{ui},2024-05-02T08:00:00Z,ec2.amazonaws.com,RunInstances,eu-west-1,192.0.2.10,\
+aws-cli/2.15.0,,,\"{{\"\"instanceType\"\":\"\"t3.micro\"\"}}\",,\
+\"[{{\"\"ARN\"\":\"\"arn:aws:ec2:eu-west-1:111122223333:instance/i-0abc\"\",\"\"type\"\":\"\"AWS::EC2::Instance\"\"}}]\",\
+\"{{\"\"tlsVersion\"\":\"\"TLSv1.3\"\"}}\",1,z,\
+2024-05-02T08:00:00Z,{KIM},111122223333,{win},0,./trail.json\n\
+1.09,{ui},2024-05-02T08:01:00Z,ec2.amazonaws.com,DescribeInstances,eu-west-1,192.0.2.10,\
+,Client.UnauthorizedOperation,\"not authorized, \"\"really\"\"\nline two\",,,,,,,\
+2024-05-02T08:01:00Z,{KIM},111122223333,{win},1,./trail.json\n"
+    );
+    assert_eq!(stdout(&o), expected);
+
+    // TSV is the same table with tabs (quoted as CSV is, where a cell needs it).
+    let t = wide(&["query", "*", ".", "--format", "tsv"]);
+    let lines: Vec<String> = stdout(&t).lines().map(String::from).collect();
+    assert_eq!(lines.len(), 4, "{}", stdout(&t));
+    assert_eq!(
+        lines[0],
+        expected.lines().next().unwrap().replace(',', "\t")
+    );
+    assert!(
+        lines[1].starts_with(&format!("1.09\t{ui}\t2024-05-02T08:00:00Z\t")),
+        "{}",
+        lines[1]
+    );
+    assert!(
+        lines[2].ends_with("\t\"not authorized, \"\"really\"\""),
+        "{}",
+        lines[2]
+    );
+}
+
+#[test]
+fn flatten_gives_a_column_per_leaf() {
+    let o = wide(&["query", "*", ".", "--format", "csv", "--flatten"]);
+    let win = format!("{KIM}.2024-05-02 08:00:00.000000");
+    assert_eq!(
+        stdout(&o),
+        format!(
+            "eventVersion,userIdentity.type,userIdentity.arn,userIdentity.accountId,eventTime,\
+eventSource,eventName,awsRegion,sourceIPAddress,userAgent,errorCode,errorMessage,\
+requestParameters.instanceType,resources[0].ARN,resources[0].type,tlsDetails.tlsVersion,\
+alphaField,zetaField,timestamp,entity_id,account_id,window_id,window_index,@index\n\
+1.09,AssumedRole,{KIM},111122223333,2024-05-02T08:00:00Z,ec2.amazonaws.com,RunInstances,\
+eu-west-1,192.0.2.10,aws-cli/2.15.0,,,t3.micro,arn:aws:ec2:eu-west-1:111122223333:instance/i-0abc,\
+AWS::EC2::Instance,TLSv1.3,1,z,2024-05-02T08:00:00Z,{KIM},111122223333,{win},0,./trail.json\n\
+1.09,AssumedRole,{KIM},111122223333,2024-05-02T08:01:00Z,ec2.amazonaws.com,DescribeInstances,\
+eu-west-1,192.0.2.10,,Client.UnauthorizedOperation,\"not authorized, \"\"really\"\"\nline two\",\
+,,,,,,2024-05-02T08:01:00Z,{KIM},111122223333,{win},1,./trail.json\n"
+        )
+    );
+
+    // Rows of named columns: a nested value's leaves take its column's place.
+    let o = wide(&[
+        "query",
+        "* | table eventName, resources, requestParameters",
+        ".",
+        "--format",
+        "csv",
+        "--flatten",
+    ]);
+    assert_eq!(
+        stdout(&o),
+        "eventName,resources[0].ARN,resources[0].type,requestParameters.instanceType\n\
+         RunInstances,arn:aws:ec2:eu-west-1:111122223333:instance/i-0abc,AWS::EC2::Instance,t3.micro\n\
+         DescribeInstances,,,\n"
+    );
+    // Without --flatten those rows stream as before: one column of JSON text each.
+    let o = wide(&[
+        "query",
+        "* | table eventName, tlsDetails",
+        ".",
+        "--format",
+        "csv",
+    ]);
+    assert_eq!(
+        stdout(&o),
+        "eventName,tlsDetails\nRunInstances,\"{\"\"tlsVersion\"\":\"\"TLSv1.3\"\"}\"\nDescribeInstances,\n"
+    );
+}
+
+/// A missing value (`errorCode` of the first row), a JSON `null` (`responseElements`,
+/// the second row's `requestParameters`) and `eval x = null` are the same empty cell in
+/// the table, CSV and TSV; JSON has every named column, `null` where it has no value.
+#[test]
+fn nulls_print_one_way() {
+    let q =
+        "* | eval x = null | table eventName, errorCode, responseElements, requestParameters, x";
+    let out = |format: &str| stdout(&wide(&["query", q, ".", "--format", format]));
+    assert_eq!(
+        out("csv"),
+        "eventName,errorCode,responseElements,requestParameters,x\n\
+         RunInstances,,,\"{\"\"instanceType\"\":\"\"t3.micro\"\"}\",\n\
+         DescribeInstances,Client.UnauthorizedOperation,,,\n"
+    );
+    assert_eq!(
+        out("tsv"),
+        "eventName\terrorCode\tresponseElements\trequestParameters\tx\n\
+         RunInstances\t\t\t\"{\"\"instanceType\"\":\"\"t3.micro\"\"}\"\t\n\
+         DescribeInstances\tClient.UnauthorizedOperation\t\t\t\n"
+    );
+    assert_eq!(
+        out("table"),
+        "\
+╭───────────────────┬──────────────────────────────┬──────────────────┬─────────────────────────────┬───╮
+│ eventName         │ errorCode                    │ responseElements │ requestParameters           │ x │
+├───────────────────┼──────────────────────────────┼──────────────────┼─────────────────────────────┼───┤
+│ RunInstances      │                              │                  │ {\"instanceType\":\"t3.micro\"} │   │
+│ DescribeInstances │ Client.UnauthorizedOperation │                  │                             │   │
+╰───────────────────┴──────────────────────────────┴──────────────────┴─────────────────────────────┴───╯
+"
+    );
+    assert_eq!(
+        out("ndjson"),
+        r#"{"eventName":"RunInstances","errorCode":null,"responseElements":null,"requestParameters":{"instanceType":"t3.micro"},"x":null}
+{"eventName":"DescribeInstances","errorCode":"Client.UnauthorizedOperation","responseElements":null,"requestParameters":null,"x":null}
+"#
+    );
+    // Whole events keep the record's own nulls and nothing else: the first record has
+    // `"responseElements": null` and no `errorCode`.
+    let events = stdout(&wide(&["query", "eventName=RunInstances", "."]));
+    assert!(events.contains(r#""userAgent":"aws-cli/2.15.0","requestParameters":{"instanceType":"t3.micro"},"responseElements":null,"resources":"#), "{events}");
+    assert!(!events.contains("errorCode"), "{events}");
+}
+
+/// A table of no rows still closes its border; `top`'s percent shows one decimal in the
+/// table (1 of 3 is 33.3) and keeps its value in JSON.
+#[test]
+fn empty_tables_close_and_percentages_round() {
+    let dir = fixture();
+    let o = run(
+        &[
+            "query",
+            "eventName=Nope | table eventName, errorCode",
+            ".",
+            "--format",
+            "table",
+        ],
+        dir.path(),
+    );
+    assert_eq!(o.status.code(), Some(1));
+    assert_eq!(
+        stdout(&o),
+        "╭───────────┬───────────╮\n│ eventName │ errorCode │\n╰───────────┴───────────╯\n"
+    );
+    let o = run(
+        &["query", "* | top eventName", ".", "--format", "table"],
+        dir.path(),
+    );
+    assert_eq!(
+        stdout(&o),
+        "\
+╭──────────────┬──────────┬─────────╮
+│ eventName    │ @q.count │ percent │
+├──────────────┼──────────┼─────────┤
+│ ConsoleLogin │ 2        │ 66.7    │
+│ GetObject    │ 1        │ 33.3    │
+╰──────────────┴──────────┴─────────╯
+"
+    );
+    let o = run(
+        &["query", "* | top eventName", ".", "--format", "ndjson"],
+        dir.path(),
+    );
+    assert!(
+        stdout(&o).contains(r#""percent":33.33333333333333"#),
+        "{}",
+        stdout(&o)
     );
 }
 
@@ -1027,6 +1230,84 @@ fn from_leaves_events_out_of_the_answer_not_out_of_their_windows() {
         ));
         assert_eq!(got, want, "{filter} --from {from}");
     }
+}
+
+/// `detect` for people: the interval clipped to the data's span (10:00:00 to 10:10:00,
+/// so [10:00:00, 10:10:01) rather than the hourly run's), the rule path relative to
+/// --rules, the sample as a compact table (whole events: time, entity, eventName,
+/// sourceIPAddress; a `stats` rule: its own columns), "N hits from M rules (K fired)";
+/// whole events only in JSON; one CSV line per hit.
+#[test]
+fn detect_output_for_people_and_csv() {
+    let dir = fixture();
+    let rules = dir.path().join("r");
+    std::fs::create_dir_all(rules.join("auth")).unwrap();
+    let rule = |file: &str, name: &str, sev: &str, q: &str| {
+        std::fs::write(
+            rules.join(file),
+            format!("name: {name}\ndescription: {name}.\nenabled: true\nseverity: {sev}\nquery_text: {q}\ntime_range_s: 3600\nrun_frequency_s: 3600\n"),
+        )
+        .unwrap();
+    };
+    rule(
+        "auth/failed.yml",
+        "Failed console sign-in",
+        "Medium",
+        "eventName=ConsoleLogin errorMessage:\"Failed authentication\"",
+    );
+    rule(
+        "trail.yml",
+        "Trail deleted",
+        "High",
+        "eventName=DeleteTrail",
+    );
+    rule(
+        "reads.yml",
+        "Object reads by user",
+        "Low",
+        "eventName=GetObject | stats count() as reads by userIdentity.userName, requestParameters.bucketName",
+    );
+    let o = run(&["detect", "trail.json", "--rules", "r"], dir.path());
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    assert_eq!(
+        stdout(&o),
+        "\
+Medium        Failed console sign-in  [2024-03-01T10:00:00Z .. 2024-03-01T10:10:01Z) (1 run)
+  rule        auth/failed.yml
+  entities    source_ip:198.51.100.9 (1 event, 2024-03-01T10:05:00Z .. 2024-03-01T10:05:00Z; window source_ip:198.51.100.9.2024-03-01 10:05:00.000000)
+  rows        1 (showing 1)
+    time                  entity                  eventName     sourceIPAddress
+    2024-03-01T10:05:00Z  source_ip:198.51.100.9  ConsoleLogin  198.51.100.9
+
+Low           Object reads by user  [2024-03-01T10:00:00Z .. 2024-03-01T10:10:01Z) (1 run)
+  rule        reads.yml
+  entities    arn:aws:iam::111122223333:user/alice (1 event, 2024-03-01T10:10:00Z .. 2024-03-01T10:10:00Z; window arn:aws:iam::111122223333:user/alice.2024-03-01 10:00:00.000000)
+  rows        1 (showing 1)
+    userIdentity.userName  requestParameters.bucketName  @q.count  reads
+    alice                  reports                       1         1
+
+2 hits from 3 rules (2 fired)
+"
+    );
+    let o = run(
+        &["detect", "trail.json", "--rules", "r", "--format", "csv"],
+        dir.path(),
+    );
+    assert_eq!(
+        stdout(&o),
+        "rule,path,severity,tactics,techniques,from,to,runs,entities,rows\n\
+         Failed console sign-in,auth/failed.yml,Medium,,,2024-03-01T10:00:00Z,2024-03-01T10:10:01Z,1,source_ip:198.51.100.9,1\n\
+         Object reads by user,reads.yml,Low,,,2024-03-01T10:00:00Z,2024-03-01T10:10:01Z,1,arn:aws:iam::111122223333:user/alice,1\n"
+    );
+    let o = run(
+        &["detect", "trail.json", "--rules", "r", "--format", "json"],
+        dir.path(),
+    );
+    assert!(
+        stdout(&o).contains(r#""eventVersion":"1.08""#),
+        "{}",
+        stdout(&o)
+    );
 }
 
 #[test]

@@ -454,12 +454,113 @@ impl Engine {
         // and fills them in afterwards when it only prints them (`winfill`).
         let streaming = self.stream.is_some();
         let complete = self.stream.as_ref().is_none_or(|s| s.primed);
+        let facts = self.timechart_facts(query, range, hints)?;
         let planner = Planner::new(&self.catalog, &self.layout, index)
             .keep_order(streaming && hints.needs_windows && !hints.reads_windows)
-            .complete(complete);
+            .complete(complete)
+            .timecharts(facts);
         let scan = self.scan(range, query.span, streaming && hints.reads_windows)?;
         let plan = planner.plan(query, scan)?;
         Ok((plan, planner.take_warnings()))
+    }
+
+    /// What the data says about each `timechart` of `query` (see `plan::timechart`): the
+    /// stages before it are run with `stats min(timestamp), max(timestamp) by c`.
+    fn timechart_facts(
+        &self,
+        query: &Query,
+        range: TimeRange,
+        hints: &pushdown::LoadHints,
+    ) -> Result<std::collections::HashMap<trailhunt_lang::Span, plan::TimechartFacts>, EngineError>
+    {
+        use datafusion::arrow::array::{Array, AsArray};
+        use datafusion::arrow::datatypes::{DataType, TimestampNanosecondType};
+        use trailhunt_lang::ast::{Stage, StageKind};
+        let mut facts = std::collections::HashMap::new();
+        for (i, stage) in query.stages.iter().enumerate() {
+            let StageKind::Timechart(tc) = &stage.kind else {
+                continue;
+            };
+            let Ok(bounds) = trailhunt_lang::parse_query(
+                "* | stats min(timestamp) as __th_lo, max(timestamp) as __th_hi",
+            ) else {
+                continue;
+            };
+            let Some(StageKind::Stats(mut stats)) =
+                bounds.stages.into_iter().next().map(|s| s.kind)
+            else {
+                continue;
+            };
+            stats.by = tc.by.iter().take(1).cloned().collect();
+            let mut stages = query.stages[..i].to_vec();
+            stages.push(Stage {
+                kind: StageKind::Stats(stats),
+                span: stage.span,
+            });
+            let prefix = Query {
+                filter: query.filter.clone(),
+                stages,
+                span: query.span,
+            };
+            // The stages before fail as the whole query would; planning it says why.
+            let Ok((plan, _)) = self.plan_for(&prefix, range, hints) else {
+                continue;
+            };
+            let (batches, _, _) = self.execute_physical(plan)?;
+            let by = tc.by.first().map(plan::path_name);
+            let mut found = plan::TimechartFacts::default();
+            for b in &batches {
+                let time = |name: &str| {
+                    b.column_by_name(name).and_then(|c| {
+                        datafusion::arrow::compute::cast(
+                            c,
+                            &DataType::Timestamp(
+                                datafusion::arrow::datatypes::TimeUnit::Nanosecond,
+                                None,
+                            ),
+                        )
+                        .ok()
+                    })
+                };
+                let (Some(lo), Some(hi)) = (time("__th_lo"), time("__th_hi")) else {
+                    continue;
+                };
+                let (lo, hi) = (
+                    lo.as_primitive::<TimestampNanosecondType>(),
+                    hi.as_primitive::<TimestampNanosecondType>(),
+                );
+                let values = by
+                    .as_ref()
+                    .and_then(|n| b.column_by_name(n))
+                    .and_then(|c| datafusion::arrow::compute::cast(c, &DataType::Utf8).ok());
+                for r in 0..b.num_rows() {
+                    if lo.is_valid(r) {
+                        let l = lo.value(r);
+                        found.lo = Some(found.lo.map_or(l, |x| x.min(l)));
+                    }
+                    if hi.is_valid(r) {
+                        let h = hi.value(r);
+                        found.hi = Some(found.hi.map_or(h, |x| x.max(h)));
+                    }
+                    if let Some(v) = &values {
+                        let v = v.as_string::<i32>();
+                        found
+                            .values
+                            .push(v.is_valid(r).then(|| v.value(r).to_string()));
+                    }
+                }
+            }
+            // Columns in the order of their values, no value last.
+            found.values.sort_by(|a, b| match (a, b) {
+                (None, None) => std::cmp::Ordering::Equal,
+                (None, _) => std::cmp::Ordering::Greater,
+                (_, None) => std::cmp::Ordering::Less,
+                (Some(a), Some(b)) => a.cmp(b),
+            });
+            found.values.dedup();
+            facts.insert(tc.span, found);
+        }
+        Ok(facts)
     }
 
     /// Parse and plan `text` without running it: its warnings, or why it cannot run.

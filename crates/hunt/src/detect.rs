@@ -178,16 +178,34 @@ impl<'a> Detector<'a> {
     /// Every hit of every rule that runs (`enabled` true, `Active`, `Staging`, or
     /// missing), in time then rule order, and the rules that could not be evaluated.
     pub fn evaluate_all(&self, rules: &[Rule]) -> (Vec<Hit>, Vec<HuntError>) {
+        let (hits, errors, _) = self.evaluate_all_with(rules, |_, _| {});
+        (hits, errors)
+    }
+
+    /// [`Detector::evaluate_all`], calling `progress(done, total)` before the first rule
+    /// and after each (for a progress bar); also returns how many rules ran (the
+    /// enabled ones).
+    pub fn evaluate_all_with(
+        &self,
+        rules: &[Rule],
+        mut progress: impl FnMut(usize, usize),
+    ) -> (Vec<Hit>, Vec<HuntError>, usize) {
         let mut hits = Vec::new();
         let mut errors = Vec::new();
-        for rule in rules.iter().filter(|r| r.enabled.is_none_or(|e| e.runs())) {
+        let run: Vec<&Rule> = rules
+            .iter()
+            .filter(|r| r.enabled.is_none_or(|e| e.runs()))
+            .collect();
+        progress(0, run.len());
+        for (i, rule) in run.iter().enumerate() {
             match self.evaluate(rule) {
                 Ok(h) => hits.extend(h),
                 Err(e) => errors.push(e),
             }
+            progress(i + 1, run.len());
         }
         hits.sort_by(|a, b| (a.from, &a.rule, a.to).cmp(&(b.from, &b.rule, b.to)));
-        (hits, errors)
+        (hits, errors, run.len())
     }
 
     /// The hits of one rule, in time order.

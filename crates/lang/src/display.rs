@@ -297,7 +297,10 @@ impl Display for StageKind {
             StageKind::Top(t) => write!(f, "top {} {}", t.path, t.limit),
             StageKind::Rare(t) => write!(f, "rare {} {}", t.path, t.limit),
             StageKind::Timechart(t) => {
-                write!(f, "timechart span={}", t.bucket)?;
+                f.write_str("timechart")?;
+                if let Some(b) = &t.bucket {
+                    write!(f, " span={b}")?;
+                }
                 if !t.aggs.is_empty() {
                     f.write_char(' ')?;
                     write_list(f, &t.aggs, ", ")?;

@@ -195,7 +195,10 @@ fn stage(s: &StageKind) -> Node {
         StageKind::Timechart(t) => node(
             "timechart",
             vec![
-                leaf(format!("{}s", t.bucket.seconds)),
+                leaf(
+                    t.bucket
+                        .map_or("auto".into(), |b| format!("{}s", b.seconds)),
+                ),
                 node("aggs", t.aggs.iter().map(agg).collect()),
                 paths("by", &t.by),
             ],

@@ -44,22 +44,24 @@ pub fn flat_columns(schema: &SchemaRef, event_table: bool) -> Vec<usize> {
         .collect()
 }
 
-/// One cell as display text for flat formats.
+/// One cell as display text for flat formats. Every kind of null — no value, a JSON
+/// `null`, an `eval` of `null` — is the empty cell.
 pub fn cell_text(batch: &RecordBatch, col: usize, row: usize) -> String {
     let arr = batch.column(col);
-    if arr.is_null(row) {
+    // `logical_nulls`: a column of the Null type (`eval x = null`) has no null buffer.
+    if arr.logical_nulls().is_some_and(|n| n.is_null(row)) {
         return String::new();
     }
     match arr.data_type() {
         DataType::Utf8 => {
             let s = arr.as_string::<i32>().value(row);
             // JSON text holding one string (a multi-valued path with one value) shows as
-            // that string, as a single value does.
-            if s.starts_with('"')
-                && is_json_field(batch.schema().field(col))
-                && let Ok(Value::String(t)) = serde_json::from_str(s)
+            // that string, as a single value does; JSON `null` is empty as other nulls.
+            if is_json_field(batch.schema().field(col))
+                && (s.starts_with('"') || s == "null")
+                && let Ok(v) = serde_json::from_str::<Value>(s)
             {
-                return t;
+                return value_text(&v);
             }
             s.to_string()
         }
@@ -68,24 +70,16 @@ pub fn cell_text(batch: &RecordBatch, col: usize, row: usize) -> String {
             let k = d.keys().value(row) as usize;
             d.values().as_string::<i32>().value(k).to_string()
         }
-        _ => match value_at(arr, row, false) {
-            Value::String(s) => s,
-            v => v.to_string(),
-        },
+        _ => value_text(&value_at(arr, row, false)),
     }
 }
 
-pub(crate) fn csv_escape(s: &str, sep: char) -> String {
-    if sep == '\t' {
-        return s
-            .replace('\\', "\\\\")
-            .replace('\t', "\\t")
-            .replace('\n', "\\n")
-            .replace('\r', "\\r");
-    }
-    if s.contains([',', '"', '\n', '\r']) {
-        format!("\"{}\"", s.replace('"', "\"\""))
-    } else {
-        s.to_string()
+/// A JSON value as a flat cell: a string as itself, `null` empty, anything else as
+/// compact JSON text.
+pub fn value_text(v: &Value) -> String {
+    match v {
+        Value::String(s) => s.clone(),
+        Value::Null => String::new(),
+        v => v.to_string(),
     }
 }

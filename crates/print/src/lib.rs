@@ -10,6 +10,7 @@
 #![deny(missing_docs)]
 
 mod cells;
+mod flat;
 mod rows;
 mod table;
 
@@ -18,9 +19,10 @@ use std::io::{self, Write};
 use datafusion::arrow::array::RecordBatch;
 use datafusion::arrow::datatypes::SchemaRef;
 use trailhunt_cloudtrail::Catalog;
+use trailhunt_cloudtrail::schema::KV;
 
-use crate::cells::csv_escape;
-pub use crate::cells::{EVENT_TABLE_COLUMNS, cell_text, flat_columns};
+pub use crate::cells::{EVENT_TABLE_COLUMNS, cell_text, flat_columns, value_text};
+use crate::flat::{FlatRows, csv_writer, io_error};
 pub use crate::rows::RowWriter;
 pub use crate::table::{TableOptions, write_table};
 
@@ -33,9 +35,9 @@ pub enum Format {
     Json,
     /// One JSON object per line.
     Ndjson,
-    /// Comma-separated values with a header.
+    /// Comma-separated values with a header, quoted where needed (RFC 4180).
     Csv,
-    /// Tab-separated values with a header.
+    /// Tab-separated values with a header, quoted as CSV is.
     Tsv,
 }
 
@@ -55,9 +57,11 @@ pub fn write_results(
 }
 
 /// Prints batches one by one as they arrive, in `format`: JSON, NDJSON, CSV and TSV rows
-/// are written as each batch comes (nothing is kept); the table needs every row for its
-/// widths, so it keeps the batches and prints at [`BatchWriter::finish`]. The bytes are
-/// those [`write_results`] writes for the same batches.
+/// are written as each batch comes (nothing is kept). The table needs every row for its
+/// widths, and CSV/TSV of whole events (or [`BatchWriter::flatten`]ed) every row for
+/// its columns (the fields the rows hold): the table keeps the batches, those CSV/TSV
+/// the rows' cell texts, and they print at [`BatchWriter::finish`]. The bytes are those [`write_results`] writes for the same
+/// batches.
 pub struct BatchWriter<'a> {
     format: Format,
     schema: SchemaRef,
@@ -67,33 +71,29 @@ pub struct BatchWriter<'a> {
     cols: Vec<usize>,
     /// Batches kept for the table.
     kept: Vec<RecordBatch>,
+    /// Rows of CSV/TSV whose columns the rows decide.
+    flat: FlatRows,
     table: TableOptions,
+    /// CSV/TSV: nested values as one column per leaf path.
+    flatten: bool,
+    /// The CSV/TSV header is written (at the first row, or at the end).
+    header: bool,
     written: usize,
 }
 
 impl<'a> BatchWriter<'a> {
-    /// Start writing rows of `schema` to `w` (the JSON array's opening, or the CSV/TSV
-    /// header, is written now).
+    /// Start writing rows of `schema` to `w` (the JSON array's opening is written now,
+    /// the CSV/TSV header with the first row).
     pub fn new(
         format: Format,
         schema: &SchemaRef,
         catalog: &'a Catalog,
         w: &'a mut dyn Write,
     ) -> io::Result<Self> {
-        let mut cols = Vec::new();
-        match format {
-            Format::Json => w.write_all(b"[")?,
-            Format::Csv | Format::Tsv => {
-                let sep = separator(format);
-                cols = flat_columns(schema, false);
-                let header: Vec<String> = cols
-                    .iter()
-                    .map(|&c| csv_escape(schema.field(c).name(), sep))
-                    .collect();
-                writeln!(w, "{}", header.join(&sep.to_string()))?;
-            }
-            Format::Ndjson | Format::Table => {}
+        if format == Format::Json {
+            w.write_all(b"[")?;
         }
+        let cols = flat_columns(schema, false);
         Ok(BatchWriter {
             format,
             schema: schema.clone(),
@@ -101,9 +101,26 @@ impl<'a> BatchWriter<'a> {
             w,
             cols,
             kept: Vec::new(),
+            flat: FlatRows::default(),
             table: TableOptions::default(),
+            flatten: false,
+            header: false,
             written: 0,
         })
+    }
+
+    /// CSV/TSV: print nested values (and whole events) as one column per leaf path,
+    /// `requestParameters.bucketName`, `resources[0].ARN`, instead of one column of JSON
+    /// text per top-level field. Other formats ignore it.
+    pub fn flatten(mut self, on: bool) -> Self {
+        self.flatten = on;
+        self
+    }
+
+    /// CSV/TSV whose columns are the fields the rows hold: whole events, or flattened.
+    fn keeps_for_columns(&self) -> bool {
+        matches!(self.format, Format::Csv | Format::Tsv)
+            && (self.flatten || self.schema.column_with_name(KV).is_some())
     }
 
     /// Lay the table out with `opts` (other formats ignore them).
@@ -129,17 +146,23 @@ impl<'a> BatchWriter<'a> {
                     self.written += 1;
                 }
             }
-            Format::Csv | Format::Tsv => {
-                let sep = separator(self.format);
+            Format::Csv | Format::Tsv if !self.keeps_for_columns() => {
+                let mut out = csv_writer(&mut *self.w, separator(self.format));
+                if !self.header {
+                    self.header = true;
+                    out.write_record(self.cols.iter().map(|&c| self.schema.field(c).name()))
+                        .map_err(io_error)?;
+                }
                 for i in 0..b.num_rows() {
-                    let line: Vec<String> = self
-                        .cols
-                        .iter()
-                        .map(|&c| csv_escape(&cell_text(b, c, i), sep))
-                        .collect();
-                    writeln!(self.w, "{}", line.join(&sep.to_string()))?;
+                    out.write_record(self.cols.iter().map(|&c| cell_text(b, c, i)))
+                        .map_err(io_error)?;
                     self.written += 1;
                 }
+                out.flush()?;
+            }
+            Format::Csv | Format::Tsv => {
+                self.written += b.num_rows();
+                self.flat.add(b, &self.rows, self.flatten);
             }
             Format::Table => {
                 self.written += b.num_rows();
@@ -163,14 +186,25 @@ impl<'a> BatchWriter<'a> {
                 .w
                 .write_all(if self.written == 0 { b"]\n" } else { b"\n]\n" })?,
             Format::Table => write_table(&self.kept, &self.schema, self.w, self.table)?,
+            Format::Csv | Format::Tsv if self.keeps_for_columns() => {
+                self.flat
+                    .write(&self.schema, separator(self.format), self.w)?;
+            }
+            Format::Csv | Format::Tsv if !self.header => {
+                // No row came: the header alone.
+                let mut out = csv_writer(&mut *self.w, separator(self.format));
+                out.write_record(self.cols.iter().map(|&c| self.schema.field(c).name()))
+                    .map_err(io_error)?;
+                out.flush()?;
+            }
             Format::Ndjson | Format::Csv | Format::Tsv => {}
         }
         Ok(self.written)
     }
 }
 
-fn separator(format: Format) -> char {
-    if format == Format::Tsv { '\t' } else { ',' }
+fn separator(format: Format) -> u8 {
+    if format == Format::Tsv { b'\t' } else { b',' }
 }
 
 #[cfg(test)]

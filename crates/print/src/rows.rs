@@ -9,7 +9,7 @@ use trailhunt_engine::jsontree::{Node, leaf};
 use trailhunt_engine::values::{Kv, is_json_field, value_at};
 
 /// Columns derived by the loader, appended to rebuilt records.
-const DERIVED: &[&str] = &[
+pub(crate) const DERIVED: &[&str] = &[
     schema::TIMESTAMP,
     schema::ENTITY_ID,
     schema::ACCOUNT_ID,

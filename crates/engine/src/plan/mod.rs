@@ -8,6 +8,9 @@
 mod expr;
 mod filter;
 mod stages;
+mod timechart;
+
+pub use timechart::{TimechartFacts, auto_span};
 
 use std::collections::HashSet;
 use std::sync::Arc;
@@ -131,6 +134,8 @@ pub struct Planner<'a> {
     /// The catalog holds every path of the data (loaded data, or a cache that primed
     /// it): what it does not say is not there.
     complete: bool,
+    /// What the data says about each `timechart` (by the place of its text).
+    timecharts: std::collections::HashMap<Span, TimechartFacts>,
 }
 
 /// How a path no event has is used (the warning says what it does to the query).
@@ -173,7 +178,22 @@ impl<'a> Planner<'a> {
             warnings: Default::default(),
             keep_order: false,
             complete: false,
+            timecharts: Default::default(),
         }
+    }
+
+    /// What the data says about the query's `timechart`s (their buckets and columns):
+    /// without it, a `timechart` plans its rows as they group (enough for a check).
+    pub fn timecharts(mut self, facts: std::collections::HashMap<Span, TimechartFacts>) -> Self {
+        self.timecharts = facts;
+        self
+    }
+
+    pub(crate) fn timechart_facts(
+        &self,
+        tc: &trailhunt_lang::ast::Timechart,
+    ) -> Option<TimechartFacts> {
+        self.timecharts.get(&tc.span).cloned()
     }
 
     /// The catalog holds every path of the data (see `complete`): a test on a typed

@@ -1,6 +1,6 @@
 //! One planning step per pipe stage (LANGUAGE.md §3).
 
-use datafusion::arrow::datatypes::{DataType, IntervalMonthDayNano};
+use datafusion::arrow::datatypes::DataType;
 use datafusion::functions_aggregate::expr_fn as agg;
 use datafusion::functions_window::expr_fn::row_number;
 use datafusion::logical_expr::expr::WindowFunction;
@@ -8,7 +8,6 @@ use datafusion::logical_expr::{
     Expr, ExprFunctionExt, ExprSchemable, SortExpr, WindowFunctionDefinition, lit, when,
 };
 use datafusion::scalar::ScalarValue;
-use trailhunt_cloudtrail::schema;
 use trailhunt_lang::ParseError;
 use trailhunt_lang::ast::{Agg, AggFunc, ColumnPath, Stage, StageKind, WhereCond};
 
@@ -204,45 +203,14 @@ impl Planner<'_> {
             StageKind::Dedup(cols) => self.dedup(st, cols, span),
             StageKind::Top(t) => self.top(st, &t.path, t.limit, true, span),
             StageKind::Rare(t) => self.top(st, &t.path, t.limit, false, span),
-            StageKind::Timechart(tc) => {
-                if !st.events {
-                    return Err(ParseError::new(
-                        span,
-                        "`timechart` needs events (it buckets their time)",
-                    )
-                    .help("put `timechart` before any `stats`, `table` or other aggregation"));
-                }
-                let stride = lit(ScalarValue::IntervalMonthDayNano(Some(
-                    IntervalMonthDayNano::new(
-                        0,
-                        0,
-                        (tc.bucket.seconds as i64).saturating_mul(1_000_000_000),
-                    ),
-                )));
-                let origin = lit(ScalarValue::TimestampNanosecond(
-                    Some(0),
-                    Some("UTC".into()),
-                ));
-                let bucket = datafusion::functions::expr_fn::date_bin(
-                    stride,
-                    ident(schema::TIMESTAMP),
-                    origin,
-                );
-                let (st, by) = self.group(st, &tc.by, "by", span)?;
-                let mut group = vec![(bucket, "@q.time".to_string())];
-                group.extend(by);
-                let names: Vec<String> = group.iter().map(|(_, n)| n.clone()).collect();
-                let st = self.aggregate(st, group, &tc.aggs, true, span)?;
-                let keys = names.iter().map(|n| ident(n).sort(true, false)).collect();
-                self.sorted(st, keys, span)
-            }
+            StageKind::Timechart(tc) => self.timechart(st, tc, span),
         }
     }
 
     /// The group keys of `by` (named by their paths). A multi-valued path is unnested
     /// first, so a row counts under each of its values (and once under null when it has
     /// none); several multi-valued paths give every combination.
-    fn group(
+    pub(super) fn group(
         &self,
         st: State,
         by: &[ColumnPath],
@@ -336,7 +304,7 @@ impl Planner<'_> {
     }
 
     /// Aggregate per group; `with_count` adds `@q.count`. Groups come out sorted by key.
-    fn aggregate(
+    pub(super) fn aggregate(
         &self,
         mut st: State,
         group: Vec<(Expr, String)>,

@@ -12,8 +12,9 @@ use crate::report::EntityReport;
 
 pub use html::write_html;
 
-/// Hits as text: one block per hit, then a summary line.
-pub fn write_hits_text(hits: &[Hit], w: &mut dyn Write) -> io::Result<()> {
+/// Hits as text for people, then "N hits from M rules (K fired)" (`rules_run`: the
+/// rules evaluated).
+pub fn write_hits_text(hits: &[Hit], rules_run: usize, w: &mut dyn Write) -> io::Result<()> {
     for h in hits {
         let sev = h.severity.map_or("-", |s| s.as_str());
         let runs = if h.whole_span {
@@ -55,20 +56,118 @@ pub fn write_hits_text(hits: &[Hit], w: &mut dyn Write) -> io::Result<()> {
             h.row_count,
             h.sample.len()
         )?;
-        for r in &h.sample {
-            writeln!(w, "    {}", r.get())?;
+        for line in sample_table(h) {
+            writeln!(w, "    {line}")?;
         }
         writeln!(w)?;
     }
-    let rules: std::collections::BTreeSet<&str> = hits.iter().map(|h| h.rule.as_str()).collect();
+    let fired: std::collections::BTreeSet<&str> = hits.iter().map(|h| h.rule.as_str()).collect();
     writeln!(
         w,
-        "{} hit{} from {} rule{}",
+        "{} hit{} from {} rule{} ({} fired)",
         hits.len(),
         plural(hits.len()),
-        rules.len(),
-        plural(rules.len())
+        rules_run,
+        plural(rules_run),
+        fired.len()
     )
+}
+
+/// The columns a reader needs of a sample row, in this order, when present: its time,
+/// entity, call, error and source address.
+const SAMPLE_COLUMNS: &[(&str, &[&str])] = &[
+    ("time", &["timestamp", "eventTime", "@q.time"]),
+    ("entity", &["entity_id", "userIdentity.arn"]),
+    ("eventName", &["eventName"]),
+    ("errorCode", &["errorCode"]),
+    ("sourceIPAddress", &["sourceIPAddress"]),
+];
+/// Sample cells longer than this are cut with `…`.
+const SAMPLE_CELL_MAX: usize = 60;
+
+/// The value at `path` of a row: a top-level key (`userIdentity.arn` as a column) or
+/// the nested value of a whole event.
+fn lookup<'v>(row: &'v serde_json::Value, path: &str) -> Option<&'v serde_json::Value> {
+    if let Some(v) = row.get(path) {
+        return Some(v);
+    }
+    path.split('.').try_fold(row, |v, k| v.get(k))
+}
+
+fn sample_cell(v: Option<&serde_json::Value>) -> String {
+    let s = match v {
+        None | Some(serde_json::Value::Null) => String::new(),
+        Some(serde_json::Value::String(s)) => s.clone(),
+        Some(v) => v.to_string(),
+    };
+    let s = s.replace(['\n', '\r', '\t'], " ");
+    if s.chars().count() <= SAMPLE_CELL_MAX {
+        return s;
+    }
+    let mut out: String = s.chars().take(SAMPLE_CELL_MAX - 1).collect();
+    out.push('…');
+    out
+}
+
+/// A hit's sample rows as a compact table: for whole events, the columns that matter
+/// ([`SAMPLE_COLUMNS`]); for other rows, those of them the rows have, then the rule's
+/// own columns (its `by` columns and aggregates). Whole events are in `--format json`.
+pub fn sample_table(h: &Hit) -> Vec<String> {
+    let rows: Vec<serde_json::Value> = h
+        .sample
+        .iter()
+        .filter_map(|r| serde_json::from_str(r.get()).ok())
+        .collect();
+    if rows.is_empty() {
+        return Vec::new();
+    }
+    let events = rows
+        .iter()
+        .any(|r| r.get("eventVersion").is_some() || r.get("eventID").is_some());
+    // (header, path) per column.
+    let mut cols: Vec<(String, String)> = Vec::new();
+    for (label, paths) in SAMPLE_COLUMNS {
+        if let Some(p) = paths.iter().find(|p| {
+            rows.iter()
+                .any(|r| lookup(r, p).is_some_and(|v| !v.is_null()))
+        }) {
+            cols.push((label.to_string(), p.to_string()));
+        }
+    }
+    if !events {
+        for c in &h.columns {
+            if !cols.iter().any(|(_, p)| p == c) {
+                cols.push((c.clone(), c.clone()));
+            }
+        }
+    }
+    let table: Vec<Vec<String>> = std::iter::once(cols.iter().map(|(l, _)| l.clone()).collect())
+        .chain(rows.iter().map(|r| {
+            cols.iter()
+                .map(|(_, p)| sample_cell(lookup(r, p)))
+                .collect()
+        }))
+        .collect();
+    let widths: Vec<usize> = (0..cols.len())
+        .map(|c| {
+            table
+                .iter()
+                .map(|r| r[c].chars().count())
+                .max()
+                .unwrap_or(0)
+        })
+        .collect();
+    table
+        .iter()
+        .map(|r| {
+            let cells: Vec<String> = r
+                .iter()
+                .zip(&widths)
+                .map(|(s, w)| format!("{s:<w$}"))
+                .collect();
+            cells.join("  ").trim_end().to_string()
+        })
+        .collect()
 }
 
 /// Hits as one pretty JSON array.

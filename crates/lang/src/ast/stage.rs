@@ -49,7 +49,7 @@ pub enum StageKind {
     Top(TopRare),
     /// Extension: `rare c [n]`: least common values with count and percent.
     Rare(TopRare),
-    /// Extension: `timechart span=1h f… [by c]`.
+    /// Extension: `timechart [span=1h] f… [by c]`.
     Timechart(Timechart),
 }
 
@@ -238,8 +238,9 @@ pub struct TopRare {
 /// The body of `timechart`.
 #[derive(Clone, Debug, PartialEq)]
 pub struct Timechart {
-    /// The bucket width.
-    pub bucket: Duration,
+    /// The bucket width; `None`: one fit to the data's time range (about 100 buckets,
+    /// rounded to 1m, 5m, 10m, 30m, 1h, 3h, 12h, 1d or 1w).
+    pub bucket: Option<Duration>,
     /// The aggregates per bucket; empty means `count()` only.
     pub aggs: Vec<Agg>,
     /// Extra group columns.

@@ -151,7 +151,9 @@ impl Strip for Stage {
             }
             StageKind::Timechart(t) => {
                 t.span.strip();
-                t.bucket.span.strip();
+                if let Some(b) = &mut t.bucket {
+                    b.span.strip();
+                }
                 t.aggs.strip();
                 t.by.strip();
             }

@@ -517,46 +517,44 @@ impl<'a> Parser<'a> {
         })
     }
 
-    fn timechart(&mut self, name_span: Span) -> PResult<Timechart> {
+    fn timechart(&mut self, _name_span: Span) -> PResult<Timechart> {
         self.skip_ws();
         let start = self.pos;
         let span_help = "e.g. `timechart span=1h count() by eventName` (units: s, m, h, d, w)";
-        if !self.eat_keyword("span") {
-            return Err(
-                ParseError::new(name_span, "`timechart` needs a bucket width")
-                    .expected(["`span=`"])
-                    .help(span_help),
-            );
+        // Without `span=`, the planner fits the buckets to the data's time range.
+        let mut bucket = None;
+        if self.eat_keyword("span") {
+            self.skip_ws();
+            if !self.eat('=') {
+                return Err(self.unexpected(["`=`"]).help(span_help));
+            }
+            self.skip_ws();
+            let at = self.pos;
+            let Some((count, unit)) = self.lex(lex::duration) else {
+                return Err(self.unexpected(["a duration such as `1h`"]).help(span_help));
+            };
+            let dspan = Span::new(at, self.pos);
+            let seconds = lex::unit_seconds(unit)
+                .ok_or_else(|| {
+                    ParseError::new(dspan, format!("unknown time unit `{unit}`")).help(span_help)
+                })?
+                .checked_mul(count)
+                .filter(|s| *s > 0)
+                .ok_or_else(|| {
+                    ParseError::new(
+                        dspan,
+                        "bucket width must be positive and not absurdly large",
+                    )
+                })?;
+            bucket = Some(Duration {
+                seconds,
+                span: dspan,
+            });
         }
-        self.skip_ws();
-        if !self.eat('=') {
-            return Err(self.unexpected(["`=`"]).help(span_help));
-        }
-        self.skip_ws();
-        let at = self.pos;
-        let Some((count, unit)) = self.lex(lex::duration) else {
-            return Err(self.unexpected(["a duration such as `1h`"]).help(span_help));
-        };
-        let dspan = Span::new(at, self.pos);
-        let seconds = lex::unit_seconds(unit)
-            .ok_or_else(|| {
-                ParseError::new(dspan, format!("unknown time unit `{unit}`")).help(span_help)
-            })?
-            .checked_mul(count)
-            .filter(|s| *s > 0)
-            .ok_or_else(|| {
-                ParseError::new(
-                    dspan,
-                    "bucket width must be positive and not absurdly large",
-                )
-            })?;
         let aggs = self.aggs()?;
         let by = self.by_clause()?;
         Ok(Timechart {
-            bucket: Duration {
-                seconds,
-                span: dspan,
-            },
+            bucket,
             aggs,
             by,
             span: Span::new(start, self.pos),
