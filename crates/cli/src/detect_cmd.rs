@@ -195,7 +195,7 @@ fn report_errors(errors: &[HuntError]) -> Result<()> {
 
 pub fn run(args: DetectArgs) -> Result<ExitCode> {
     let (hits, failed) = detect(&args.input, &args.time, &args.rules, args.sample)?;
-    let mut out = std::io::stdout().lock();
+    let mut out = crate::util::stdout();
     match args.format {
         DetectFormat::Table => render::write_hits_text(&hits, &mut out)?,
         DetectFormat::Json => render::write_hits_json(&hits, &mut out)?,

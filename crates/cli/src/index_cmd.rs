@@ -45,7 +45,7 @@ pub fn run(args: IndexArgs) -> Result<ExitCode> {
     let mut input = args.input;
     input.cache = None;
     let listing = input.listing(None, None)?;
-    let mut out = std::io::stdout().lock();
+    let mut out = crate::util::stdout();
     if args.status {
         let cache = crate::load_cmd::open_cache(&dir)?;
         let s = status(&cache, &listing);

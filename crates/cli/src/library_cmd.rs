@@ -62,7 +62,7 @@ pub fn run(args: LibraryArgs) -> Result<ExitCode> {
             for p in problems {
                 eprintln!("warning: {p}");
             }
-            let mut out = std::io::stdout().lock();
+            let mut out = crate::util::stdout();
             if entries.is_empty() {
                 writeln!(
                     out,
@@ -89,7 +89,7 @@ pub fn run(args: LibraryArgs) -> Result<ExitCode> {
         LibraryCommand::Show { name } => {
             let e = lib.find(&name)?;
             let text = std::fs::read_to_string(&e.rule.path)?;
-            let mut out = std::io::stdout().lock();
+            let mut out = crate::util::stdout();
             writeln!(out, "# {}", e.rule.path.display())?;
             write!(out, "{text}")?;
             if !text.ends_with('\n') {

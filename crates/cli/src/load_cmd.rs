@@ -87,11 +87,7 @@ impl InputArgs {
             paths.into_iter().partition(|p| p.starts_with("s3://"));
         // Standard input is read once, by the first scan, and kept for later ones (see
         // `trailhunt_source::Listing`).
-        let found = if local.is_empty() {
-            trailhunt_cloudtrail::Discovered::default()
-        } else {
-            discover(&local)?
-        };
+        let found = self.discover(&local)?;
         let mut objects = Vec::new();
         if !remote.is_empty() {
             use trailhunt_source::s3;
@@ -119,6 +115,28 @@ impl InputArgs {
             listing.cache = Some(std::sync::Arc::new(open_cache(dir)?));
         }
         Ok(listing)
+    }
+
+    /// The local inputs' files. A folder holding none (empty, or only READMEs and the
+    /// like) is a warning naming it, an error with `--strict`: a mistyped or not yet
+    /// synced folder should not look like a quiet answer.
+    fn discover(&self, local: &[String]) -> Result<trailhunt_cloudtrail::Discovered> {
+        let mut found = trailhunt_cloudtrail::Discovered::default();
+        for input in local {
+            let one = discover(std::slice::from_ref(input))?;
+            if one.sources.is_empty() && std::path::Path::new(input).is_dir() {
+                let what = format!("no CloudTrail files under {input}");
+                if self.strict {
+                    anyhow::bail!(
+                        "--strict: {what}; point trailhunt at the folder the trail delivers to (…/AWSLogs/)"
+                    );
+                }
+                crate::util::warn(format_args!("{what}"));
+            }
+            found.sources.extend(one.sources);
+            found.ignored.extend(one.ignored);
+        }
+        Ok(found)
     }
 
     /// After a query or a load: print the files' problems to stderr, and apply
@@ -209,7 +227,7 @@ pub fn print_problems(files: &[FileReport], w: &mut impl Write) -> std::io::Resu
 pub fn run(args: LoadArgs) -> Result<ExitCode> {
     let data = args.input.load_in(&args.time)?;
     let r = &data.report;
-    let mut out = std::io::stdout().lock();
+    let mut out = crate::util::stdout();
     match args.format {
         SummaryFormat::Json => {
             serde_json::to_writer_pretty(&mut out, r)?;

@@ -78,7 +78,6 @@ enum Command {
 }
 
 fn main() -> ExitCode {
-    util::reset_sigpipe();
     let cli = Cli::parse();
     let result = match cli.command {
         Command::Load(args) => load_cmd::run(args),
@@ -97,7 +96,8 @@ fn main() -> ExitCode {
     match result {
         Ok(code) => code,
         Err(e) => {
-            if util::is_broken_pipe(&e) {
+            // `trailhunt … | head`: the reader has what it wanted.
+            if util::stdout_closed(&e) {
                 return ExitCode::SUCCESS;
             }
             eprintln!("error: {e:#}");
@@ -111,7 +111,7 @@ fn completions(shell: clap_complete::Shell) -> anyhow::Result<ExitCode> {
     // Into memory first: the generator panics when its writer fails (`| head`).
     let mut buf = Vec::new();
     clap_complete::generate(shell, &mut Cli::command(), "trailhunt", &mut buf);
-    let mut out = std::io::stdout().lock();
+    let mut out = util::stdout();
     std::io::Write::write_all(&mut out, &buf)?;
     std::io::Write::flush(&mut out)?;
     Ok(ExitCode::SUCCESS)

@@ -184,14 +184,13 @@ pub fn run_text_with(
         "{}",
         trailhunt_engine::render_warnings(text, &stream.warnings)
     );
-    let stdout = std::io::stdout();
-    let terminal = stdout.is_terminal();
+    let terminal = std::io::stdout().is_terminal();
     let format = format.map(Format::from).unwrap_or(if terminal {
         Format::Table
     } else {
         Format::Ndjson
     });
-    let mut w = std::io::BufWriter::new(stdout.lock());
+    let mut w = std::io::BufWriter::new(crate::util::stdout());
     let schema = stream.schema.clone();
     let mut out = BatchWriter::new(format, &schema, engine.catalog(), &mut w)?;
     if terminal {
@@ -261,7 +260,7 @@ pub struct ExplainArgs {
 pub fn explain(args: ExplainArgs) -> Result<ExitCode> {
     let text = args.query;
     let range = args.time.range()?;
-    let mut out = std::io::stdout().lock();
+    let mut out = crate::util::stdout();
     if args.paths.is_empty() {
         return match trailhunt_lang::explain(&text) {
             Ok(s) => {

@@ -1,15 +1,61 @@
 //! Small helpers shared by the subcommands.
 
-/// True when `e` (or its cause) is a closed pipe: `trailhunt … | head` ends quietly.
-pub fn is_broken_pipe(e: &anyhow::Error) -> bool {
-    e.chain().any(|c| {
-        c.downcast_ref::<std::io::Error>()
-            .is_some_and(|io| io.kind() == std::io::ErrorKind::BrokenPipe)
-    })
+use std::io::Write;
+use std::sync::atomic::{AtomicBool, Ordering};
+
+/// Print a warning to standard error.
+pub fn warn(msg: std::fmt::Arguments) {
+    eprintln!("warning: {msg}");
 }
 
-/// Rust ignores SIGPIPE; we report broken pipes as errors and end quietly instead.
-pub fn reset_sigpipe() {}
+/// Set once a write to standard output met a closed pipe (`trailhunt … | head`).
+static STDOUT_CLOSED: AtomicBool = AtomicBool::new(false);
+
+/// Standard output for every command's results. A write that finds the reader gone
+/// (`| head -2`) is remembered, so the command ends quietly with 0 however the error
+/// travelled up (serde_json, for one, hides the `io::Error` from the error's chain).
+pub fn stdout() -> Stdout {
+    Stdout(std::io::stdout().lock())
+}
+
+/// See [`stdout`].
+pub struct Stdout(std::io::StdoutLock<'static>);
+
+impl Stdout {
+    fn seen<T>(r: std::io::Result<T>) -> std::io::Result<T> {
+        if let Err(e) = &r
+            && e.kind() == std::io::ErrorKind::BrokenPipe
+        {
+            STDOUT_CLOSED.store(true, Ordering::Relaxed);
+        }
+        r
+    }
+}
+
+impl Write for Stdout {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        Self::seen(self.0.write(buf))
+    }
+    fn write_all(&mut self, buf: &[u8]) -> std::io::Result<()> {
+        Self::seen(self.0.write_all(buf))
+    }
+    fn flush(&mut self) -> std::io::Result<()> {
+        Self::seen(self.0.flush())
+    }
+}
+
+/// True when the command's failure is standard output closing under it: a write met a
+/// closed pipe, or `e` (or its cause) is one.
+pub fn stdout_closed(e: &anyhow::Error) -> bool {
+    STDOUT_CLOSED.load(Ordering::Relaxed)
+        || e.chain().any(|c| {
+            c.downcast_ref::<std::io::Error>()
+                .is_some_and(|io| io.kind() == std::io::ErrorKind::BrokenPipe)
+                || c.downcast_ref::<serde_json::Error>()
+                    .and_then(serde_json::Error::io_error_kind)
+                    == Some(std::io::ErrorKind::BrokenPipe)
+        })
+}
 
 /// Parse a duration like `30m`, `2h`, `45s`, `1d`, `90` (seconds) into nanoseconds.
 pub fn parse_duration(s: &str) -> Result<i64, String> {

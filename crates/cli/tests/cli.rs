@@ -1060,3 +1060,128 @@ fn detect_counts_rules_naming_absent_paths_and_lists_them_on_request() {
         "{err}"
     );
 }
+
+// ---- closed pipes and empty input (issue 16) ----
+
+/// Run `args` with standard output a pipe the reader closes after `lines` lines (0:
+/// before the command writes anything, like `| true`).
+fn closed_after(args: &[&str], cwd: &std::path::Path, lines: usize) -> std::process::Output {
+    let mut child = bin()
+        .args(args)
+        .current_dir(cwd)
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut reader = BufReader::new(child.stdout.take().unwrap());
+    for _ in 0..lines {
+        let mut line = String::new();
+        reader.read_line(&mut line).unwrap();
+    }
+    drop(reader);
+    child.wait_with_output().unwrap()
+}
+
+#[test]
+fn every_command_stops_quietly_with_0_when_stdout_closes() {
+    let dir = tempfile::tempdir().unwrap();
+    let p = dir.path();
+    let o = run(
+        &["generate", "--events", "3000", "--out", "ct", "--seed", "2"],
+        p,
+    );
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    std::fs::create_dir(p.join("rules")).unwrap();
+    std::fs::write(
+        p.join("rules/any.yml"),
+        "name: Any call\ndescription: Every call.\nenabled: true\nseverity: Low\nquery_text: \"*\"\ntime_range_s: 300\nrun_frequency_s: 300\ntags: [tactics.ta0007.discovery]\n",
+    )
+    .unwrap();
+    std::fs::create_dir(p.join("lib")).unwrap();
+    std::fs::write(
+        p.join("lib/names.yml"),
+        "name: Names\ndescription: Calls by name.\nquery_text: \"* | groupbycount eventName\"\n",
+    )
+    .unwrap();
+    let o = run(&["index", "ct", "--cache", "cache"], p);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    let commands: &[&[&str]] = &[
+        &["load", "ct", "--format", "json"],
+        &["load", "ct"],
+        &["query", "*", "ct"],
+        &[
+            "query",
+            "* | groupbycount eventName",
+            "ct",
+            "--format",
+            "table",
+        ],
+        &["explain", "* | count", "ct"],
+        &["detect", "ct", "--rules", "rules"],
+        &["detect", "ct", "--rules", "rules", "--format", "json"],
+        &["hunt", "ct", "--rules", "rules"],
+        &["hunt", "ct", "--rules", "rules", "--format", "json"],
+        &["library", "--library", "lib", "list"],
+        &["library", "--library", "lib", "show", "names"],
+        &["library", "--library", "lib", "run", "names", "ct"],
+        &["rules", "lint", "rules", "--data", "ct"],
+        &["rules", "coverage", "rules"],
+        &["index", "ct", "--cache", "cache"],
+        &["index", "ct", "--cache", "cache", "--status"],
+        &["completions", "bash"],
+        &["generate", "--events", "10", "--out", "more"],
+    ];
+    for args in commands {
+        for lines in [0, 2] {
+            let o = closed_after(args, p, lines);
+            let err = stderr(&o);
+            assert_eq!(
+                o.status.code(),
+                Some(0),
+                "{args:?} after {lines} lines: {err}"
+            );
+            assert!(
+                !err.contains("error") && !err.contains("panic") && !err.contains("Broken pipe"),
+                "{args:?} after {lines} lines: {err}"
+            );
+        }
+    }
+}
+
+#[test]
+fn a_folder_without_cloudtrail_files_warns_and_strict_makes_it_an_error() {
+    let dir = fixture();
+    std::fs::create_dir(dir.path().join("empty")).unwrap();
+    std::fs::create_dir(dir.path().join("docs")).unwrap();
+    std::fs::write(dir.path().join("docs/README.md"), "not a log\n").unwrap();
+    for folder in ["empty", "docs"] {
+        let o = run(&["query", "* | count", folder], dir.path());
+        assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+        assert_eq!(stdout(&o), "{\"@q.count\":0}\n");
+        assert_eq!(
+            stderr(&o),
+            format!("warning: no CloudTrail files under {folder}\n")
+        );
+        let o = run(&["load", folder, "--strict"], dir.path());
+        assert_eq!(o.status.code(), Some(2));
+        assert_eq!(stdout(&o), "");
+        assert_eq!(
+            stderr(&o),
+            format!(
+                "error: --strict: no CloudTrail files under {folder}; point trailhunt at the folder the trail delivers to (…/AWSLogs/)\n"
+            )
+        );
+    }
+    // Beside a folder with logs, the empty one is still named, and the logs are read.
+    let o = run(&["query", "* | count", "empty", "."], dir.path());
+    assert_eq!(stdout(&o), "{\"@q.count\":3}\n");
+    assert_eq!(stderr(&o), "warning: no CloudTrail files under empty\n");
+    let o = run(&["detect", "empty", "--strict"], dir.path());
+    assert_eq!(o.status.code(), Some(2));
+    assert!(
+        stderr(&o).starts_with("error: --strict: no CloudTrail files under empty"),
+        "{}",
+        stderr(&o)
+    );
+}

@@ -156,7 +156,7 @@ pub fn run(args: ReplArgs) -> Result<ExitCode> {
             continue;
         }
         let _ = rl.add_history_entry(line.trim_end());
-        let mut out = std::io::stdout().lock();
+        let mut out = crate::util::stdout();
         let flow = session.handle(&line, &mut out);
         drop(out);
         // The queries `\and` and `\edit` ran come after the command, so Up recalls them.
@@ -172,7 +172,7 @@ pub fn run(args: ReplArgs) -> Result<ExitCode> {
         match flow {
             Ok(Flow::Quit) => break,
             Ok(Flow::Continue) => {}
-            Err(e) if crate::util::is_broken_pipe(&e) => return Ok(ExitCode::SUCCESS),
+            Err(e) if crate::util::stdout_closed(&e) => return Ok(ExitCode::SUCCESS),
             Err(e) => eprintln!("error: {e:#}"),
         }
         if let Some(h) = rl.helper_mut() {
