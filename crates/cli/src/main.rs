@@ -1,5 +1,6 @@
 //! `trailhunt`: parse the command line and dispatch; the work lives in the library crates.
 
+mod columns_cmd;
 mod detect_cmd;
 mod generate_cmd;
 mod hunt_cmd;
@@ -48,6 +49,10 @@ enum Command {
         after_help = "Examples:\n  trailhunt explain 'eventName=(StopLogging DeleteTrail) | groupbycount userIdentity.arn'\n  trailhunt explain '* | stats count() by eventSource' examples/data"
     )]
     Explain(query_cmd::ExplainArgs),
+    /// List the paths the data holds, with their types and how many events hold each
+    /// (as the REPL's \columns).
+    #[command(after_help = columns_cmd::EXAMPLES)]
+    Columns(columns_cmd::ColumnsArgs),
     /// Load logs once, then query them interactively (history, completion, \top, \save).
     #[command(after_help = repl::EXAMPLES)]
     Repl(repl::ReplArgs),
@@ -85,6 +90,7 @@ fn main() -> ExitCode {
         Command::Index(args) => index_cmd::run(args),
         Command::Query(args) => query_cmd::run(args),
         Command::Explain(args) => query_cmd::explain(args),
+        Command::Columns(args) => columns_cmd::run(args),
         Command::Repl(args) => repl::run(args),
         Command::Library(args) => library_cmd::run(args),
         Command::Detect(args) => detect_cmd::run(args),

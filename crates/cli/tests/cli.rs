@@ -349,6 +349,7 @@ fn every_command_has_help_with_examples() {
         "repl",
         "library",
         "completions",
+        "columns",
     ] {
         let o = run(&[cmd, "--help"], dir.path());
         assert_eq!(o.status.code(), Some(0), "{cmd}");
@@ -1131,6 +1132,8 @@ fn every_command_stops_quietly_with_0_when_stdout_closes() {
         &["index", "ct", "--cache", "cache", "--status"],
         &["completions", "bash"],
         &["generate", "--events", "10", "--out", "more"],
+        &["columns", "ct"],
+        &["columns", "ct", "--format", "json"],
     ];
     for args in commands {
         for lines in [0, 2] {
@@ -1184,4 +1187,142 @@ fn a_folder_without_cloudtrail_files_warns_and_strict_makes_it_an_error() {
         "{}",
         stderr(&o)
     );
+}
+
+// ---- trailhunt columns (issue 16) ----
+
+/// The fixture with one more record: an array of objects, and a key that is a number
+/// here and a string in `trail.json`.
+fn columns_fixture() -> tempfile::TempDir {
+    let dir = fixture();
+    std::fs::write(
+        dir.path().join("more.json"),
+        r#"{"Records":[{"eventVersion":"1.08","eventTime":"2024-03-02T00:00:00Z","eventSource":"s3.amazonaws.com","eventName":"PutObject","requestParameters":{"bucketName":"reports","key":7},"resources":[{"ARN":"arn:aws:s3:::reports/7","type":"AWS::S3::Object"},{"ARN":"arn:aws:s3:::reports"}]}]}"#,
+    )
+    .unwrap();
+    dir
+}
+
+/// Counted by hand from `common::RECORDS` and `more.json` (4 events; an object counts
+/// the events holding anything below it).
+const ALL_COLUMNS: &str = "\
+column,type,events
+additionalEventData,object,1
+additionalEventData.bytesTransferredOut,number,1
+awsRegion,string,3
+errorMessage,string,1
+eventName,string,4
+eventSource,string,4
+eventTime,string,4
+eventVersion,string,4
+requestParameters,object,2
+requestParameters.bucketName,string,2
+requestParameters.key,string|number,2
+resources,array,1
+resources.ARN,string,1
+resources.type,string,1
+responseElements,object,2
+responseElements.ConsoleLogin,string,2
+sourceIPAddress,string,3
+userIdentity,object,3
+userIdentity.arn,string,2
+userIdentity.type,string,3
+userIdentity.userName,string,3
+";
+
+#[test]
+fn columns_lists_the_paths_with_types_and_event_counts() {
+    let dir = columns_fixture();
+    let o = run(&["columns", ".", "--format", "csv"], dir.path());
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    assert_eq!(stdout(&o), ALL_COLUMNS);
+    assert_eq!(stderr(&o), "");
+
+    let o = run(&["columns", ".", "--prefix", "USERidentity"], dir.path());
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    assert_eq!(
+        stdout(&o),
+        "\
+╭───────────────────────┬────────┬────────╮
+│ column                │ type   │ events │
+├───────────────────────┼────────┼────────┤
+│ userIdentity          │ object │ 3      │
+│ userIdentity.arn      │ string │ 2      │
+│ userIdentity.type     │ string │ 3      │
+│ userIdentity.userName │ string │ 3      │
+╰───────────────────────┴────────┴────────╯
+"
+    );
+    assert_eq!(stderr(&o), "4 columns\n");
+
+    // No path starts with it: those containing it.
+    let o = run(
+        &["columns", ".", "--prefix", "arn", "--format", "json"],
+        dir.path(),
+    );
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    assert_eq!(
+        stdout(&o),
+        "[\n{\"column\":\"resources.ARN\",\"type\":\"string\",\"events\":1},\n{\"column\":\"userIdentity.arn\",\"type\":\"string\",\"events\":2}\n]\n"
+    );
+
+    let o = run(&["columns", ".", "--prefix", "nothing"], dir.path());
+    assert_eq!(o.status.code(), Some(2));
+    assert_eq!(
+        stderr(&o),
+        "error: no column matches `nothing` (21 columns in the data); leave out --prefix to list them all\n"
+    );
+}
+
+#[test]
+fn columns_counts_only_the_events_in_the_time_range_and_reads_the_cache_alike() {
+    let dir = columns_fixture();
+    // From 10:05 on: bob's login, alice's GetObject and the PutObject.
+    let o = run(
+        &[
+            "columns",
+            ".",
+            "--format",
+            "csv",
+            "--from",
+            "2024-03-01T10:05:00Z",
+        ],
+        dir.path(),
+    );
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    let expected = ALL_COLUMNS
+        .replace("awsRegion,string,3", "awsRegion,string,2")
+        .replace("eventName,string,4", "eventName,string,3")
+        .replace("eventSource,string,4", "eventSource,string,3")
+        .replace("eventTime,string,4", "eventTime,string,3")
+        .replace("eventVersion,string,4", "eventVersion,string,3")
+        .replace("responseElements,object,2", "responseElements,object,1")
+        .replace("ConsoleLogin,string,2", "ConsoleLogin,string,1")
+        .replace("sourceIPAddress,string,3", "sourceIPAddress,string,2")
+        .replace("userIdentity,object,3", "userIdentity,object,2")
+        .replace("userIdentity.arn,string,2", "userIdentity.arn,string,1")
+        .replace("userIdentity.type,string,3", "userIdentity.type,string,2")
+        .replace(
+            "userIdentity.userName,string,3",
+            "userIdentity.userName,string,2",
+        );
+    assert_eq!(stdout(&o), expected);
+    // Before the PutObject (`--to` is not in the range): the paths only it holds are gone.
+    let o = run(
+        &["columns", ".", "--format", "csv", "--to", "2024-03-02"],
+        dir.path(),
+    );
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    assert!(!stdout(&o).contains("resources"), "{}", stdout(&o));
+
+    let cache = tempfile::tempdir().unwrap();
+    let c = cache.path().to_str().unwrap();
+    let o = run(&["index", ".", "--cache", c], dir.path());
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    let o = run(
+        &["columns", ".", "--format", "csv", "--cache", c],
+        dir.path(),
+    );
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    assert_eq!(stdout(&o), ALL_COLUMNS);
 }

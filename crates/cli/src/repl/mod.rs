@@ -74,7 +74,7 @@ pub struct Session {
     cancel: CancelToken,
     /// Terminal size, when standard output is one: tables fit it.
     screen: Option<(usize, usize)>,
-    path_types: Option<std::collections::HashMap<u32, u8>>,
+    path_types: Option<crate::columns_cmd::Scan>,
 }
 
 /// Whether to go on reading input.
@@ -321,7 +321,7 @@ impl Session {
 }
 
 /// `resources[0].ARN` → `resources.ARN` (brackets inside backticks are kept).
-fn strip_indices(s: &str) -> String {
+pub(crate) fn strip_indices(s: &str) -> String {
     let mut out = String::with_capacity(s.len());
     let mut in_tick = false;
     let mut in_index = false;

@@ -669,7 +669,7 @@ impl Planner<'_> {
         let e = ParseError::new(p.span, format!("`{}` matches no column here", p.raw));
         if st.events {
             e.help(
-                "`\\columns` in the REPL lists the columns the data has, with their types and counts",
+                "`trailhunt columns PATH...` (or `\\columns` in the REPL) lists the columns the data has, with their types and counts",
             )
         } else {
             e.help(format!("the columns here are: {}", st.columns().join(", ")))
