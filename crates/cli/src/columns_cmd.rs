@@ -244,7 +244,11 @@ pub fn run(args: ColumnsArgs) -> Result<ExitCode> {
     let n = w.finish()?;
     out.flush()?;
     if format == Format::Table {
-        eprintln!("{n} column{}", if n == 1 { "" } else { "s" });
+        writeln!(
+            crate::util::notes(),
+            "{n} column{}",
+            if n == 1 { "" } else { "s" }
+        )?;
     }
     Ok(ExitCode::SUCCESS)
 }

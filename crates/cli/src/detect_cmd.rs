@@ -60,7 +60,7 @@ impl RuleArgs {
     /// The rules to run; load problems and Sigma refusals go to stderr.
     pub fn load(&self) -> Result<Vec<Rule>> {
         let mut rules = Vec::new();
-        let mut err = std::io::stderr().lock();
+        let mut err = crate::util::notes();
         let dir = match (&self.rules, &self.sigma) {
             (Some(d), _) => Some(d.clone()),
             (None, Some(_)) => None,
@@ -165,13 +165,17 @@ pub fn detect(
         }
     }
     if rule_args.absent_paths {
-        absent.iter().for_each(|l| eprintln!("{l}"));
+        let mut err = crate::util::notes();
+        for l in &absent {
+            writeln!(err, "{l}")?;
+        }
     } else if !absent.is_empty() {
-        eprintln!(
+        writeln!(
+            crate::util::notes(),
             "note: {} of {} rules name paths no event here has, so those parts match nothing (--absent-paths lists them)",
             absent.len(),
             rules.len()
-        );
+        )?;
     }
     let detector = Detector::new(
         &engine,

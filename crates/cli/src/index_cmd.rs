@@ -96,7 +96,7 @@ pub fn run(args: IndexArgs) -> Result<ExitCode> {
         max_file_bytes: input.max_file_size,
     };
     let summary = crate::progress::with_progress(|p| index(&dir, &listing, &options, p))?;
-    print_problems(&summary.problems, &mut std::io::stderr().lock())?;
+    print_problems(&summary.problems, &mut crate::util::notes())?;
     match args.format {
         SummaryFormat::Json => {
             serde_json::to_writer_pretty(&mut out, &summary)?;

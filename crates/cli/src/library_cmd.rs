@@ -60,7 +60,7 @@ pub fn run(args: LibraryArgs) -> Result<ExitCode> {
         LibraryCommand::List => {
             let (entries, problems) = lib.entries();
             for p in problems {
-                eprintln!("warning: {p}");
+                crate::util::warn(format_args!("{p}"));
             }
             let mut out = crate::util::stdout();
             if entries.is_empty() {
@@ -105,7 +105,7 @@ pub fn run(args: LibraryArgs) -> Result<ExitCode> {
             output,
         } => {
             let e = lib.find(&name)?;
-            run_text(&e.rule.query_text, &input, &time, output.format)
+            run_text(&e.rule.query_text, &input, &time, &output)
         }
     }
 }

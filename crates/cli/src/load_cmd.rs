@@ -142,10 +142,15 @@ impl InputArgs {
     /// After a query or a load: print the files' problems to stderr, and apply
     /// `--strict` (an error when any file was skipped or only partly read).
     pub fn check_files(&self, files: &[FileReport]) -> Result<()> {
-        let bad = print_problems(files, &mut std::io::stderr().lock())?;
+        let bad = print_problems(files, &mut crate::util::notes())?;
         if self.strict && bad > 0 {
             anyhow::bail!(
-                "--strict: {bad} file(s) were skipped or only partly loaded (see the warnings above)"
+                "--strict: {bad} file(s) were skipped or only partly loaded ({})",
+                if crate::util::quiet() {
+                    "run without --quiet to see why"
+                } else {
+                    "see the warnings above"
+                }
             );
         }
         Ok(())

@@ -21,10 +21,33 @@ use clap::{Parser, Subcommand};
 
 /// Hunt through AWS CloudTrail logs with a pipe query language.
 #[derive(Parser)]
-#[command(name = "trailhunt", version, about, long_about = None)]
+#[command(name = "trailhunt", version = version(), about, long_about = None)]
 struct Cli {
     #[command(subcommand)]
     command: Command,
+    #[command(flatten)]
+    global: GlobalArgs,
+}
+
+/// Flags every command takes, before or after its name.
+#[derive(clap::Args, Debug)]
+struct GlobalArgs {
+    /// No warnings, notes or progress on standard error (errors still print).
+    #[arg(short, long, global = true)]
+    quiet: bool,
+}
+
+/// `0.1.0 (commit 1a2b3c4, built 2026-12-01)`: what build.rs found (`unknown` outside
+/// a git checkout, e.g. a source tarball).
+fn version() -> &'static str {
+    concat!(
+        env!("CARGO_PKG_VERSION"),
+        " (commit ",
+        env!("TRAILHUNT_COMMIT"),
+        ", built ",
+        env!("TRAILHUNT_BUILD_DATE"),
+        ")"
+    )
 }
 
 #[derive(Subcommand)]
@@ -42,7 +65,11 @@ enum Command {
     #[command(after_help = generate_cmd::EXAMPLES)]
     Generate(generate_cmd::GenerateArgs),
     /// Run a query over CloudTrail logs and print the results.
-    #[command(after_help = query_cmd::QUERY_EXAMPLES)]
+    #[command(
+        after_help = query_cmd::QUERY_EXAMPLES,
+        override_usage = query_cmd::QUERY_USAGE,
+        help_template = query_cmd::QUERY_HELP
+    )]
     Query(query_cmd::QueryArgs),
     /// Show how a query is parsed (and, given data, its logical and physical plans).
     #[command(
@@ -84,6 +111,7 @@ enum Command {
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
+    util::set_quiet(cli.global.quiet);
     let result = match cli.command {
         Command::Load(args) => load_cmd::run(args),
         Command::Generate(args) => generate_cmd::run(args),

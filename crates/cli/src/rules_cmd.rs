@@ -141,7 +141,8 @@ fn lint_cmd(dir: Option<PathBuf>, data: Vec<String>, time: &TimeArgs) -> Result<
         data
     };
     let engine = if data.is_empty() {
-        eprintln!(
+        let _ = writeln!(
+            crate::util::notes(),
             "note: no sample data (no examples/data here, no --data): queries are parsed, not planned"
         );
         None

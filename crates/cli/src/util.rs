@@ -3,9 +3,31 @@
 use std::io::Write;
 use std::sync::atomic::{AtomicBool, Ordering};
 
-/// Print a warning to standard error.
+/// `-q/--quiet`: no warnings, notes or progress on standard error (errors still print).
+static QUIET: AtomicBool = AtomicBool::new(false);
+
+pub fn set_quiet(q: bool) {
+    QUIET.store(q, Ordering::Relaxed);
+}
+
+pub fn quiet() -> bool {
+    QUIET.load(Ordering::Relaxed)
+}
+
+/// Print a warning to standard error (not with `--quiet`).
 pub fn warn(msg: std::fmt::Arguments) {
-    eprintln!("warning: {msg}");
+    if !quiet() {
+        eprintln!("warning: {msg}");
+    }
+}
+
+/// Where warnings, notes and counts go: standard error, or nowhere with `--quiet`.
+pub fn notes() -> Box<dyn Write> {
+    if quiet() {
+        Box::new(std::io::sink())
+    } else {
+        Box::new(std::io::stderr().lock())
+    }
 }
 
 /// Set once a write to standard output met a closed pipe (`trailhunt … | head`).
@@ -57,7 +79,8 @@ pub fn stdout_closed(e: &anyhow::Error) -> bool {
         })
 }
 
-/// Parse a duration like `30m`, `2h`, `45s`, `1d`, `90` (seconds) into nanoseconds.
+/// Parse a duration like `30m`, `2h`, `45s`, `1d` into nanoseconds. The unit is
+/// required: a bare `30` could mean seconds or minutes.
 pub fn parse_duration(s: &str) -> Result<i64, String> {
     let s = s.trim();
     let split = s.find(|c: char| !c.is_ascii_digit()).unwrap_or(s.len());
@@ -66,7 +89,12 @@ pub fn parse_duration(s: &str) -> Result<i64, String> {
         .parse()
         .map_err(|_| format!("`{s}` is not a duration; write it like 30m, 2h, 45s or 1d"))?;
     let mult: i64 = match unit.trim() {
-        "" | "s" | "sec" | "secs" => 1,
+        "" => {
+            return Err(format!(
+                "`{s}` has no unit; add one of s, m, h, d or w (e.g. {s}m for {s} minutes)"
+            ));
+        }
+        "s" | "sec" | "secs" => 1,
         "m" | "min" | "mins" => 60,
         "h" | "hr" | "hrs" => 3600,
         "d" | "day" | "days" => 86_400,

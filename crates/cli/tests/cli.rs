@@ -1326,3 +1326,194 @@ fn columns_counts_only_the_events_in_the_time_range_and_reads_the_cache_alike() 
     assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
     assert_eq!(stdout(&o), ALL_COLUMNS);
 }
+
+// ---- small flags (issue 16) ----
+
+#[test]
+fn a_duration_without_a_unit_is_an_error_naming_the_units() {
+    let dir = fixture();
+    for args in [
+        &["load", ".", "--session-gap", "30"][..],
+        &["query", "*", ".", "--since", "30"][..],
+    ] {
+        let o = run(args, dir.path());
+        assert_eq!(o.status.code(), Some(2), "{args:?}");
+        let flag = args[args.len() - 2];
+        assert_eq!(
+            stderr(&o),
+            format!(
+                "error: invalid value '30' for '{flag} <DURATION>': `30` has no unit; add one of s, m, h, d or w (e.g. 30m for 30 minutes)\n\nFor more information, try '--help'.\n"
+            ),
+            "{args:?}"
+        );
+    }
+    let o = run(&["load", ".", "--session-gap", "30s"], dir.path());
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    assert!(
+        stdout(&o).contains("windows (30s inactivity)"),
+        "{}",
+        stdout(&o)
+    );
+}
+
+#[test]
+fn query_help_shows_the_query_as_required() {
+    let dir = fixture();
+    let o = run(&["query", "--help"], dir.path());
+    assert_eq!(o.status.code(), Some(0));
+    assert!(
+        stdout(&o).contains(
+            "Usage: trailhunt query [OPTIONS] <QUERY> [PATH]...\n       trailhunt query [OPTIONS] -f <FILE> [PATH]...\n\nArguments:\n  <QUERY>    The query (or give it in a file with -f FILE)\n  [PATH]...  Files, folders"
+        ),
+        "{}",
+        stdout(&o)
+    );
+    assert!(stdout(&o).contains("\nOptions:\n  -f, --file <FILE>"));
+    let o = run(&["query"], dir.path());
+    assert_eq!(o.status.code(), Some(2));
+    assert!(
+        stderr(&o)
+            .starts_with("error: the following required arguments were not provided:\n  <QUERY>\n"),
+        "{}",
+        stderr(&o)
+    );
+}
+
+#[test]
+fn version_names_the_commit_and_the_build_date() {
+    let dir = fixture();
+    let o = run(&["--version"], dir.path());
+    assert_eq!(o.status.code(), Some(0));
+    let text = stdout(&o);
+    // The commit as git names it (not through trailhunt); `unknown` outside a checkout.
+    let head = std::process::Command::new("git")
+        .args(["rev-parse", "--short=12", "HEAD"])
+        .current_dir(workspace_root())
+        .output()
+        .ok()
+        .filter(|o| o.status.success())
+        .map_or("unknown".to_string(), |o| {
+            String::from_utf8_lossy(&o.stdout).trim().to_string()
+        });
+    let prefix = format!(
+        "trailhunt {} (commit {head}, built ",
+        env!("CARGO_PKG_VERSION")
+    );
+    assert!(text.starts_with(&prefix), "{text}");
+    let date = text[prefix.len()..].trim_end().trim_end_matches(')');
+    let b = date.as_bytes();
+    assert!(
+        date.len() == 10 && b[4] == b'-' && b[7] == b'-' && date.starts_with("20"),
+        "{text}"
+    );
+    assert_eq!(stdout(&run(&["-V"], dir.path())), text);
+}
+
+#[test]
+fn out_writes_the_file_whole_or_not_at_all_and_errors_name_it() {
+    let dir = fixture();
+    let o = run(
+        &["query", "* | count", ".", "--out", "count.json"],
+        dir.path(),
+    );
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    assert_eq!(stdout(&o), "");
+    assert_eq!(
+        std::fs::read_to_string(dir.path().join("count.json")).unwrap(),
+        "{\"@q.count\":3}\n"
+    );
+    // A format is honoured; no rows is still exit 1, with the header written.
+    let o = run(
+        &[
+            "query",
+            "eventName=Nope | table eventName",
+            "trail.json",
+            "--out",
+            "none.csv",
+            "--format",
+            "csv",
+        ],
+        dir.path(),
+    );
+    assert_eq!(o.status.code(), Some(1), "{}", stderr(&o));
+    assert_eq!(
+        std::fs::read_to_string(dir.path().join("none.csv")).unwrap(),
+        "eventName\n"
+    );
+    // A failing query leaves the file as it was, and no temporary file beside it.
+    let o = run(
+        &["query", "* | grouby x", "trail.json", "--out", "count.json"],
+        dir.path(),
+    );
+    assert_eq!(o.status.code(), Some(2));
+    assert_eq!(
+        std::fs::read_to_string(dir.path().join("count.json")).unwrap(),
+        "{\"@q.count\":3}\n"
+    );
+    let mut names: Vec<String> = std::fs::read_dir(dir.path())
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .collect();
+    names.sort();
+    assert_eq!(names, ["count.json", "none.csv", "trail.json"]);
+
+    let o = run(
+        &["query", "*", "trail.json", "--out", "no/such/dir/x.json"],
+        dir.path(),
+    );
+    assert_eq!(o.status.code(), Some(2));
+    assert_eq!(
+        stderr(&o),
+        "error: cannot write no/such/dir/x.json: there is no folder no/such/dir; create it first\n"
+    );
+    let o = run(
+        &["query", "*", "trail.json", "--out", "trail.json/x"],
+        dir.path(),
+    );
+    assert_eq!(o.status.code(), Some(2));
+    assert!(
+        stderr(&o).starts_with("error: cannot write trail.json/x: there is no folder trail.json"),
+        "{}",
+        stderr(&o)
+    );
+}
+
+#[test]
+fn quiet_silences_warnings_and_notes_not_errors() {
+    let dir = fixture();
+    std::fs::write(dir.path().join("broken.json"), "{\"Records\": [ not json").unwrap();
+    std::fs::create_dir(dir.path().join("empty")).unwrap();
+    let loud = run(&["query", "nosuchpath=1 | count", ".", "empty"], dir.path());
+    assert_eq!(loud.status.code(), Some(0));
+    assert!(stderr(&loud).contains("warning: "), "{}", stderr(&loud));
+    for q in ["-q", "--quiet"] {
+        // Before or after the command's name.
+        for args in [
+            vec![q, "query", "nosuchpath=1 | count", ".", "empty"],
+            vec!["query", "nosuchpath=1 | count", ".", "empty", q],
+        ] {
+            let o = run(&args, dir.path());
+            assert_eq!(o.status.code(), Some(0));
+            assert_eq!(stdout(&o), stdout(&loud));
+            assert_eq!(stderr(&o), "", "{args:?}");
+        }
+    }
+    let o = run(
+        &["-q", "query", "* | count", ".", "--format", "table"],
+        dir.path(),
+    );
+    assert_eq!(stderr(&o), "", "the row count is a note");
+    // Errors still print, and --strict still counts the skipped file.
+    let o = run(&["-q", "query", "* | count", ".", "--strict"], dir.path());
+    assert_eq!(o.status.code(), Some(2));
+    assert_eq!(
+        stderr(&o),
+        "error: --strict: 1 file(s) were skipped or only partly loaded (run without --quiet to see why)\n"
+    );
+    let o = run(&["-q", "query", "* | grouby x", "."], dir.path());
+    assert!(
+        stderr(&o).starts_with("error: unknown stage"),
+        "{}",
+        stderr(&o)
+    );
+}
