@@ -230,7 +230,16 @@ pub fn print_problems(files: &[FileReport], w: &mut impl Write) -> std::io::Resu
 }
 
 pub fn run(args: LoadArgs) -> Result<ExitCode> {
-    let data = args.input.load_in(&args.time)?;
+    let mut data = args.input.load_in(&args.time)?;
+    // The first and last event times in the `--tz` zone.
+    for t in [&mut data.report.first_event, &mut data.report.last_event] {
+        if let Some(ns) = t
+            .as_deref()
+            .and_then(trailhunt_cloudtrail::time::parse_event_time)
+        {
+            *t = Some(trailhunt_cloudtrail::time::format_display(ns));
+        }
+    }
     let r = &data.report;
     let mut out = crate::util::stdout();
     match args.format {

@@ -35,6 +35,21 @@ struct GlobalArgs {
     /// No warnings, notes or progress on standard error (errors still print).
     #[arg(short, long, global = true)]
     quiet: bool,
+    /// When to colour the output: auto (on a terminal, unless NO_COLOR is set), always
+    /// or never.
+    #[arg(long, value_name = "WHEN", value_enum, global = true)]
+    color: Option<util::ColorWhen>,
+    /// The zone times are printed in: UTC, local, or an offset like +02:00 (record
+    /// fields such as eventTime print as the record holds them).
+    #[arg(
+        long,
+        value_name = "ZONE",
+        global = true,
+        default_value = "UTC",
+        allow_hyphen_values = true,
+        value_parser = trailhunt_cloudtrail::time::parse_zone
+    )]
+    tz: trailhunt_cloudtrail::time::Zone,
 }
 
 /// `0.1.0 (commit 1a2b3c4, built 2026-12-01)`: what build.rs found (`unknown` outside
@@ -110,8 +125,16 @@ enum Command {
 }
 
 fn main() -> ExitCode {
-    let cli = Cli::parse();
+    use clap::{CommandFactory, FromArgMatches};
+    let args: Vec<std::ffi::OsString> = std::env::args_os().collect();
+    let color = util::color_flag(&args).unwrap_or_default();
+    util::set_color(color);
+    let matches = Cli::command()
+        .color(util::clap_color(color))
+        .get_matches_from(args);
+    let cli = Cli::from_arg_matches(&matches).unwrap_or_else(|e| e.exit());
     util::set_quiet(cli.global.quiet);
+    trailhunt_cloudtrail::time::set_display_zone(cli.global.tz);
     let result = match cli.command {
         Command::Load(args) => load_cmd::run(args),
         Command::Generate(args) => generate_cmd::run(args),

@@ -14,6 +14,79 @@ pub fn quiet() -> bool {
     QUIET.load(Ordering::Relaxed)
 }
 
+/// `--color`: when output may carry ANSI colours.
+#[derive(Copy, Clone, Debug, Default, PartialEq, Eq, clap::ValueEnum)]
+pub enum ColorWhen {
+    /// On a terminal, unless `NO_COLOR` is set (and not empty).
+    #[default]
+    Auto,
+    Always,
+    Never,
+}
+
+static COLOR: std::sync::OnceLock<ColorWhen> = std::sync::OnceLock::new();
+
+/// Set the process's colour choice (once: from `--color`, else the config file).
+pub fn set_color(c: ColorWhen) {
+    let _ = COLOR.set(c);
+}
+
+/// The one decision every coloured output takes: `--color always|never` wins; `auto`
+/// colours a terminal unless `NO_COLOR` is set to anything but "" (https://no-color.org).
+pub fn colors(choice: ColorWhen, terminal: bool, no_color: Option<&std::ffi::OsStr>) -> bool {
+    match choice {
+        ColorWhen::Always => true,
+        ColorWhen::Never => false,
+        ColorWhen::Auto => terminal && no_color.is_none_or(|v| v.is_empty()),
+    }
+}
+
+/// Whether to colour a stream that is (`terminal`) or is not a terminal.
+pub fn color_for(terminal: bool) -> bool {
+    colors(
+        COLOR.get().copied().unwrap_or_default(),
+        terminal,
+        std::env::var_os("NO_COLOR").as_deref(),
+    )
+}
+
+/// The same decision for clap's help and errors (clap tells the streams apart itself).
+pub fn clap_color(choice: ColorWhen) -> clap::ColorChoice {
+    match choice {
+        ColorWhen::Always => clap::ColorChoice::Always,
+        ColorWhen::Never => clap::ColorChoice::Never,
+        ColorWhen::Auto if !colors(choice, true, std::env::var_os("NO_COLOR").as_deref()) => {
+            clap::ColorChoice::Never
+        }
+        ColorWhen::Auto => clap::ColorChoice::Auto,
+    }
+}
+
+/// `--color WHEN` read before the command line is parsed, so that clap's own help and
+/// errors follow it (an invalid WHEN is left for clap to report).
+pub fn color_flag(args: &[std::ffi::OsString]) -> Option<ColorWhen> {
+    use clap::ValueEnum;
+    let mut found = None;
+    let mut it = args.iter().skip(1);
+    while let Some(a) = it.next() {
+        let Some(a) = a.to_str() else { continue };
+        if a == "--" {
+            break;
+        }
+        let value = if a == "--color" {
+            it.next().and_then(|v| v.to_str())
+        } else if let Some(v) = a.strip_prefix("--color=") {
+            Some(v)
+        } else {
+            continue;
+        };
+        if let Some(c) = value.and_then(|v| ColorWhen::from_str(v, false).ok()) {
+            found = Some(c);
+        }
+    }
+    found
+}
+
 /// Print a warning to standard error (not with `--quiet`).
 pub fn warn(msg: std::fmt::Arguments) {
     if !quiet() {
@@ -263,4 +336,53 @@ pub fn parse_size(s: &str) -> Result<u64, String> {
         return Err("the size must be more than 0 bytes".into());
     }
     Ok(v)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::{ColorWhen, color_flag, colors};
+    use std::ffi::{OsStr, OsString};
+
+    #[test]
+    fn one_colour_decision() {
+        let set = Some(OsStr::new("1"));
+        let empty = Some(OsStr::new(""));
+        for (choice, terminal, no_color, want) in [
+            (ColorWhen::Auto, true, None, true),
+            (ColorWhen::Auto, false, None, false),
+            (ColorWhen::Auto, true, set, false),
+            // NO_COLOR set to "" does not count.
+            (ColorWhen::Auto, true, empty, true),
+            (ColorWhen::Always, false, set, true),
+            (ColorWhen::Never, true, None, false),
+        ] {
+            assert_eq!(
+                colors(choice, terminal, no_color),
+                want,
+                "{choice:?} {terminal} {no_color:?}"
+            );
+        }
+    }
+
+    #[test]
+    fn the_colour_flag_is_found_before_parsing() {
+        let args = |v: &[&str]| v.iter().map(OsString::from).collect::<Vec<_>>();
+        assert_eq!(
+            color_flag(&args(&["th", "query", "--color", "never", "x"])),
+            Some(ColorWhen::Never)
+        );
+        assert_eq!(
+            color_flag(&args(&["th", "--color=always", "load"])),
+            Some(ColorWhen::Always)
+        );
+        assert_eq!(
+            color_flag(&args(&["th", "load", "--color=sometimes"])),
+            None
+        );
+        assert_eq!(
+            color_flag(&args(&["th", "query", "--", "--color=always"])),
+            None
+        );
+        assert_eq!(color_flag(&args(&["th", "load"])), None);
+    }
 }

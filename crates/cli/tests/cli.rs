@@ -1517,3 +1517,97 @@ fn quiet_silences_warnings_and_notes_not_errors() {
         stderr(&o)
     );
 }
+
+#[test]
+fn tz_prints_computed_times_in_the_zone_and_record_fields_as_recorded() {
+    let dir = fixture();
+    std::fs::write(
+        dir.path().join("seasons.json"),
+        r#"{"Records":[{"eventVersion":"1.08","eventTime":"2024-01-15T12:00:00Z","eventName":"Winter"},{"eventVersion":"1.08","eventTime":"2024-07-15T12:00:00.5Z","eventName":"Summer"}]}"#,
+    )
+    .unwrap();
+    let q = "* | table timestamp, eventTime, eventName";
+    let with = |tz: Option<&str>, env: Option<&str>| {
+        let mut c = bin();
+        c.args(["query", q, "seasons.json", "--format", "csv"]);
+        if let Some(z) = tz {
+            c.args(["--tz", z]);
+        }
+        if let Some(e) = env {
+            c.env("TZ", e);
+        }
+        let o = c
+            .current_dir(dir.path())
+            .stdin(Stdio::null())
+            .output()
+            .unwrap();
+        assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+        stdout(&o)
+    };
+    let utc = "timestamp,eventTime,eventName\n2024-01-15T12:00:00Z,2024-01-15T12:00:00Z,Winter\n2024-07-15T12:00:00.5Z,2024-07-15T12:00:00.5Z,Summer\n";
+    assert_eq!(
+        with(None, Some("XYZ-3")),
+        utc,
+        "UTC by default, whatever TZ says"
+    );
+    assert_eq!(with(Some("UTC"), None), utc);
+    assert_eq!(
+        with(Some("+02:00"), None),
+        "timestamp,eventTime,eventName\n2024-01-15T14:00:00+02:00,2024-01-15T12:00:00Z,Winter\n2024-07-15T14:00:00.5+02:00,2024-07-15T12:00:00.5Z,Summer\n"
+    );
+    assert_eq!(
+        with(Some("-0930"), None),
+        "timestamp,eventTime,eventName\n2024-01-15T02:30:00-09:30,2024-01-15T12:00:00Z,Winter\n2024-07-15T02:30:00.5-09:30,2024-07-15T12:00:00.5Z,Summer\n"
+    );
+    // The system's zone with its daylight saving time (a POSIX TZ rule: US Eastern).
+    assert_eq!(
+        with(Some("local"), Some("EST5EDT,M3.2.0,M11.1.0")),
+        "timestamp,eventTime,eventName\n2024-01-15T07:00:00-05:00,2024-01-15T12:00:00Z,Winter\n2024-07-15T08:00:00.5-04:00,2024-07-15T12:00:00.5Z,Summer\n"
+    );
+    // The load summary's time range too.
+    let o = run(&["load", "trail.json", "--tz", "+01:00"], dir.path());
+    assert!(
+        stdout(&o).contains(
+            "│ time range           │ 2024-03-01T11:00:00+01:00 .. 2024-03-01T11:10:00+01:00 │"
+        ),
+        "{}",
+        stdout(&o)
+    );
+    let o = run(&["query", "*", ".", "--tz", "Europe/Paris"], dir.path());
+    assert_eq!(o.status.code(), Some(2));
+    assert_eq!(
+        stderr(&o),
+        "error: invalid value 'Europe/Paris' for '--tz <ZONE>': `Europe/Paris` is not a zone trailhunt reads: give UTC, local or an offset like +02:00 (for a named zone, set TZ and give local, e.g. TZ=Europe/Paris trailhunt --tz local …)\n\nFor more information, try '--help'.\n"
+    );
+}
+
+#[test]
+fn color_always_never_and_no_color_decide_clap_s_messages_too() {
+    let dir = fixture();
+    let red = "\u{1b}[1m\u{1b}[31merror:\u{1b}[0m";
+    let with = |args: &[&str], no_color: bool| {
+        let mut c = bin();
+        if !no_color {
+            c.env_remove("NO_COLOR");
+        }
+        let o = c
+            .args(args)
+            .current_dir(dir.path())
+            .stdin(Stdio::null())
+            .output()
+            .unwrap();
+        assert_eq!(o.status.code(), Some(2));
+        stderr(&o)
+    };
+    // Not a terminal: auto colours nothing.
+    assert!(with(&["query"], false).starts_with("error: the following"));
+    assert!(with(&["query", "--color", "auto"], false).starts_with("error: the following"));
+    assert!(with(&["--color", "always", "query"], false).starts_with(red));
+    // The flag beats NO_COLOR, before or after the command's name.
+    assert!(with(&["query", "--color=always"], true).starts_with(red));
+    assert!(with(&["--color", "never", "query"], false).starts_with("error: the following"));
+    assert!(
+        with(&["query", "--color", "sometimes"], true)
+            .starts_with("error: invalid value 'sometimes' for '--color <WHEN>'"),
+    );
+}

@@ -13,7 +13,7 @@ use std::process::ExitCode;
 
 use anyhow::{Context, Result};
 use clap::Args;
-use rustyline::config::{CompletionType, Config};
+use rustyline::config::{ColorMode, CompletionType, Config};
 use rustyline::error::ReadlineError;
 use rustyline::history::FileHistory;
 use rustyline::{EditMode, Editor};
@@ -117,7 +117,7 @@ pub fn run(args: ReplArgs) -> Result<ExitCode> {
         path_types: None,
         engine,
     };
-    let color = terminal && std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty());
+    let color = crate::util::color_for(terminal);
     let helper = ReplHelper {
         paths: session.path_entries(),
         library: session.library_names(),
@@ -129,6 +129,13 @@ pub fn run(args: ReplArgs) -> Result<ExitCode> {
         .completion_type(CompletionType::List)
         .edit_mode(EditMode::Emacs)
         .max_history_size(10_000)?
+        // The line editor's own NO_COLOR check would override `--color always`: the
+        // decision above is the one.
+        .color_mode(if color {
+            ColorMode::Forced
+        } else {
+            ColorMode::Disabled
+        })
         .build();
     let mut rl: Editor<ReplHelper, FileHistory> = Editor::with_config(config)?;
     rl.set_helper(Some(helper));
