@@ -27,7 +27,47 @@ fn civil_from_days(z: i64) -> (i64, u32, u32) {
     (yoe + era * 400 + i64::from(m <= 2), m, d)
 }
 
+/// `$OUT_DIR/starter_queries.rs`: the YAML of every `examples/queries/*.yml`, built in
+/// so `trailhunt library` has them wherever the binary is (none when the folder is not
+/// there, e.g. a package without examples).
+fn starter_queries() {
+    let dir = std::path::Path::new(&std::env::var("CARGO_MANIFEST_DIR").unwrap_or_default())
+        .join("../../examples/queries");
+    println!("cargo:rerun-if-changed={}", dir.display());
+    let mut files: Vec<std::path::PathBuf> = std::fs::read_dir(&dir)
+        .map(|d| {
+            d.filter_map(Result::ok)
+                .map(|e| e.path())
+                .filter(|p| p.extension().is_some_and(|e| e == "yml" || e == "yaml"))
+                .collect()
+        })
+        .unwrap_or_default();
+    files.sort();
+    let mut out = String::from(
+        "/// (file stem, YAML) of each built-in starter query.\npub const STARTER_QUERIES: &[(&str, &str)] = &[\n",
+    );
+    for f in &files {
+        println!("cargo:rerun-if-changed={}", f.display());
+        let stem = f
+            .file_stem()
+            .map(|s| s.to_string_lossy().into_owned())
+            .unwrap_or_default();
+        let abs = f.canonicalize().unwrap_or_else(|_| f.clone());
+        out.push_str(&format!(
+            "    ({stem:?}, include_str!({:?})),\n",
+            abs.display().to_string()
+        ));
+    }
+    out.push_str("];\n");
+    let dest = std::path::Path::new(&std::env::var("OUT_DIR").unwrap_or_default())
+        .join("starter_queries.rs");
+    if let Err(e) = std::fs::write(&dest, out) {
+        panic!("cannot write {}: {e}", dest.display());
+    }
+}
+
 fn main() {
+    starter_queries();
     let commit = git(&["rev-parse", "--short=12", "HEAD"]).unwrap_or_else(|| "unknown".into());
     println!("cargo:rustc-env=TRAILHUNT_COMMIT={commit}");
     // Reproducible builds set SOURCE_DATE_EPOCH; otherwise today.

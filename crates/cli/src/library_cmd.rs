@@ -72,12 +72,13 @@ pub fn run(args: LibraryArgs) -> Result<ExitCode> {
                 return Ok(ExitCode::from(1));
             }
             let mut t = TableBuilder::default();
-            t.push_record(["name", "description", "tags"]);
+            t.push_record(["name", "description", "tags", "from"]);
             for e in &entries {
                 t.push_record([
                     e.id.clone(),
                     first_line(&e.rule.description),
                     e.rule.tags.join(", "),
+                    e.source(),
                 ]);
             }
             let mut table = t.build();
@@ -88,9 +89,12 @@ pub fn run(args: LibraryArgs) -> Result<ExitCode> {
         }
         LibraryCommand::Show { name } => {
             let e = lib.find(&name)?;
-            let text = std::fs::read_to_string(&e.rule.path)?;
+            let text = e.text()?;
             let mut out = crate::util::stdout();
-            writeln!(out, "# {}", e.rule.path.display())?;
+            match e.builtin {
+                Some(_) => writeln!(out, "# built-in starter query {}", e.id)?,
+                None => writeln!(out, "# {}", e.rule.path.display())?,
+            }
             write!(out, "{text}")?;
             if !text.ends_with('\n') {
                 writeln!(out)?;

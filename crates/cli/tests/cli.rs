@@ -272,16 +272,22 @@ fn library_list_show_and_run() {
     };
     let o = args(&["list"]);
     assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    // The folder's query, then the built-in starter queries (issue 16), sorted by name.
+    let rows = table_rows(&stdout(&o));
+    assert_eq!(rows[0], ["name", "description", "tags", "from"]);
     assert_eq!(
-        stdout(&o),
-        "\
-┌───────┬─────────────────┬───────────────────────────────┐
-│ name  │ description     │ tags                          │
-├───────┼─────────────────┼───────────────────────────────┤
-│ alice │ What alice did. │ tactics.ta0001.initial_access │
-└───────┴─────────────────┴───────────────────────────────┘
-"
+        rows[1],
+        [
+            "alice",
+            "What alice did.",
+            "tactics.ta0001.initial_access",
+            "lib"
+        ]
     );
+    let starters = starter_names();
+    let listed: Vec<&str> = rows[2..].iter().map(|r| r[0].as_str()).collect();
+    assert_eq!(listed, starters);
+    assert!(rows[2..].iter().all(|r| r[3] == "built-in"), "{rows:?}");
     let o = args(&["show", "alice"]);
     assert_eq!(o.status.code(), Some(0));
     assert!(
@@ -1610,4 +1616,90 @@ fn color_always_never_and_no_color_decide_clap_s_messages_too() {
         with(&["query", "--color", "sometimes"], true)
             .starts_with("error: invalid value 'sometimes' for '--color <WHEN>'"),
     );
+}
+
+/// The cells of a box-drawn table, row by row (the border lines left out).
+fn table_rows(text: &str) -> Vec<Vec<String>> {
+    text.lines()
+        .filter(|l| l.starts_with('│'))
+        .map(|l| {
+            l.trim_matches('│')
+                .split('│')
+                .map(|c| c.trim().to_string())
+                .collect()
+        })
+        .collect()
+}
+
+/// The file stems of `examples/queries/*.yml`, sorted, read from the folder.
+fn starter_names() -> Vec<String> {
+    let mut names: Vec<String> = std::fs::read_dir(workspace_root().join("examples/queries"))
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .filter(|p| p.extension().is_some_and(|e| e == "yml"))
+        .map(|p| p.file_stem().unwrap().to_string_lossy().into_owned())
+        .collect();
+    names.sort();
+    names
+}
+
+#[test]
+fn the_starter_queries_are_built_in_and_a_folder_s_query_replaces_one() {
+    // A folder far from the repository: no `queries/`, no --library.
+    let dir = fixture();
+    let o = run(&["library", "list"], dir.path());
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    let rows = table_rows(&stdout(&o));
+    let names: Vec<&str> = rows[1..].iter().map(|r| r[0].as_str()).collect();
+    assert_eq!(names, starter_names());
+    let o = run(&["library", "show", "hunt-root-console-logins"], dir.path());
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    let file = std::fs::read_to_string(
+        workspace_root().join("examples/queries/hunt-root-console-logins.yml"),
+    )
+    .unwrap();
+    assert_eq!(
+        stdout(&o),
+        format!("# built-in starter query hunt-root-console-logins\n{file}")
+    );
+    let data = workspace_root().join("examples/data");
+    let o = run(
+        &[
+            "library",
+            "run",
+            "hunt-root-console-logins",
+            data.to_str().unwrap(),
+            "--format",
+            "csv",
+            "--threads",
+            "1",
+        ],
+        dir.path(),
+    );
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    assert!(stdout(&o).lines().count() > 1, "{}", stdout(&o));
+
+    // ./queries holds one of the same name: it is the one listed and run.
+    std::fs::create_dir(dir.path().join("queries")).unwrap();
+    std::fs::write(
+        dir.path().join("queries/hunt-root-console-logins.yml"),
+        "name: Mine\ndescription: My own.\nquery_text: eventName=ConsoleLogin | count\n",
+    )
+    .unwrap();
+    let o = run(&["library", "list"], dir.path());
+    let rows = table_rows(&stdout(&o));
+    let mine = rows
+        .iter()
+        .find(|r| r[0] == "hunt-root-console-logins")
+        .unwrap();
+    assert_eq!(
+        mine,
+        &["hunt-root-console-logins", "My own.", "", "queries"]
+    );
+    assert_eq!(rows.len(), 1 + starter_names().len());
+    let o = run(
+        &["library", "run", "hunt-root-console-logins", "trail.json"],
+        dir.path(),
+    );
+    assert_eq!(stdout(&o), "{\"@q.count\":2}\n");
 }
