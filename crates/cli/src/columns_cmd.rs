@@ -193,9 +193,9 @@ pub struct ColumnsArgs {
     /// Only the paths starting with PREFIX (any case; when none does, those containing it).
     #[arg(long, value_name = "PREFIX")]
     prefix: Option<String>,
-    /// Output format (the same as `query`'s).
-    #[arg(long, value_enum, default_value_t = OutFormat::Table)]
-    format: OutFormat,
+    /// Output format (the same as `query`'s) [default: the config file's, else table].
+    #[arg(long, value_enum)]
+    format: Option<OutFormat>,
 }
 
 pub fn run(args: ColumnsArgs) -> Result<ExitCode> {
@@ -231,7 +231,11 @@ pub fn run(args: ColumnsArgs) -> Result<ExitCode> {
             )),
         ],
     )?;
-    let format = Format::from(args.format);
+    let format = Format::from(
+        args.format
+            .or(crate::config::get().format)
+            .unwrap_or(OutFormat::Table),
+    );
     let mut out = std::io::BufWriter::new(crate::util::stdout());
     let mut w = BatchWriter::new(format, &schema, engine.catalog(), &mut out)?;
     if std::io::stdout().is_terminal() {

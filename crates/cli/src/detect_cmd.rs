@@ -61,18 +61,29 @@ impl RuleArgs {
     pub fn load(&self) -> Result<Vec<Rule>> {
         let mut rules = Vec::new();
         let mut err = crate::util::notes();
-        let dir = match (&self.rules, &self.sigma) {
-            (Some(d), _) => Some(d.clone()),
-            (None, Some(_)) => None,
-            (None, None) => Some(default_dir("rules").ok_or_else(|| {
+        let config = &crate::config::get().rules;
+        let from_config = self.rules.is_none() && self.sigma.is_none() && !config.is_empty();
+        let dirs = match (&self.rules, &self.sigma) {
+            (Some(d), _) => vec![d.clone()],
+            (None, Some(_)) => Vec::new(),
+            // The config file's folders stand for the default one.
+            (None, None) if !config.is_empty() => config.clone(),
+            (None, None) => vec![default_dir("rules").ok_or_else(|| {
                 anyhow::anyhow!(
                     "no rules: there is no `rules/` folder here; pass --rules DIR (or --sigma DIR)"
                 )
-            })?),
+            })?],
         };
-        if let Some(dir) = dir {
+        for dir in dirs {
             if !dir.exists() {
-                bail!("rules folder {} does not exist", dir.display());
+                match crate::config::get().file.as_ref().filter(|_| from_config) {
+                    Some(f) => bail!(
+                        "rules folder {} does not exist (it is in the config file {}: `rules`)",
+                        dir.display(),
+                        f.display()
+                    ),
+                    None => bail!("rules folder {} does not exist", dir.display()),
+                }
             }
             let (loaded, problems) = load_rules(&dir);
             for p in problems {

@@ -34,8 +34,10 @@ pub struct IndexArgs {
 }
 
 fn cache_dir(input: &InputArgs) -> Result<PathBuf> {
-    input.cache.clone().ok_or_else(|| {
-        anyhow::anyhow!("index needs a cache folder: --cache DIR (or TRAILHUNT_CACHE=DIR)")
+    input.cache_dir().ok_or_else(|| {
+        anyhow::anyhow!(
+            "index needs a cache folder: --cache DIR (or TRAILHUNT_CACHE=DIR, or `cache` in the config file)"
+        )
     })
 }
 
@@ -43,7 +45,7 @@ pub fn run(args: IndexArgs) -> Result<ExitCode> {
     let dir = cache_dir(&args.input)?;
     // The listing without the cache: indexing reads the JSON.
     let mut input = args.input;
-    input.cache = None;
+    input.no_cache = true;
     let listing = input.listing(None, None)?;
     let mut out = crate::util::stdout();
     if args.status {

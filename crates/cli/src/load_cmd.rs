@@ -56,6 +56,9 @@ pub struct InputArgs {
     /// JSON, in the same scan).
     #[arg(long, value_name = "DIR", env = "TRAILHUNT_CACHE")]
     pub cache: Option<std::path::PathBuf>,
+    /// Read every source from its JSON, whatever --cache or the config file say (`index`).
+    #[arg(skip)]
+    pub no_cache: bool,
 }
 
 impl InputArgs {
@@ -77,6 +80,16 @@ impl InputArgs {
     /// The window mode the flags ask for.
     pub fn window_mode(&self) -> Result<WindowMode> {
         Ok(self.options()?.window)
+    }
+
+    /// The cache to read: --cache, else TRAILHUNT_CACHE, else the config file's.
+    pub fn cache_dir(&self) -> Option<std::path::PathBuf> {
+        if self.no_cache {
+            return None;
+        }
+        self.cache
+            .clone()
+            .or_else(|| crate::config::get().cache.clone())
     }
 
     /// Every input file, for a streaming engine (nothing is read yet): local inputs as
@@ -111,8 +124,8 @@ impl InputArgs {
             }
         }
         let mut listing = trailhunt_source::Listing::new(&found, objects);
-        if let Some(dir) = &self.cache {
-            listing.cache = Some(std::sync::Arc::new(open_cache(dir)?));
+        if let Some(dir) = self.cache_dir() {
+            listing.cache = Some(std::sync::Arc::new(open_cache(&dir)?));
         }
         Ok(listing)
     }

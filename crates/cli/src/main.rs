@@ -1,6 +1,7 @@
 //! `trailhunt`: parse the command line and dispatch; the work lives in the library crates.
 
 mod columns_cmd;
+mod config;
 mod detect_cmd;
 mod generate_cmd;
 mod hunt_cmd;
@@ -127,7 +128,18 @@ enum Command {
 fn main() -> ExitCode {
     use clap::{CommandFactory, FromArgMatches};
     let args: Vec<std::ffi::OsString> = std::env::args_os().collect();
-    let color = util::color_flag(&args).unwrap_or_default();
+    let config = match config::load() {
+        Ok(c) => c,
+        Err(e) => {
+            eprintln!("error: {e:#}");
+            return ExitCode::from(2);
+        }
+    };
+    // --color, else NO_COLOR (which `auto` honours), else the config file, else auto.
+    let no_color = std::env::var_os("NO_COLOR").is_some_and(|v| !v.is_empty());
+    let color = util::color_flag(&args)
+        .or(config.color.filter(|_| !no_color))
+        .unwrap_or_default();
     util::set_color(color);
     let matches = Cli::command()
         .color(util::clap_color(color))

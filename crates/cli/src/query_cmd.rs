@@ -203,7 +203,9 @@ pub fn run_text_with(
         None => None,
     };
     let terminal = file.is_none() && std::io::stdout().is_terminal();
-    let format = output.format.map(Format::from).unwrap_or(if terminal {
+    // --format, else the config file's, else by where the rows go.
+    let format = output.format.or(crate::config::get().format);
+    let format = format.map(Format::from).unwrap_or(if terminal {
         Format::Table
     } else {
         Format::Ndjson
@@ -393,6 +395,7 @@ pub fn explain(args: ExplainArgs) -> Result<ExitCode> {
         max_file_size: trailhunt_cloudtrail::DEFAULT_MAX_FILE_BYTES,
         endpoint: args.endpoint,
         cache: args.cache,
+        no_cache: false,
     };
     let engine = args.engine.open(&input, range)?;
     let shown = if args.analyze {

@@ -1703,3 +1703,168 @@ fn the_starter_queries_are_built_in_and_a_folder_s_query_replaces_one() {
     );
     assert_eq!(stdout(&o), "{\"@q.count\":2}\n");
 }
+
+// ---- the config file (issue 16) ----
+
+/// `trailhunt` with `config.toml` holding `toml` in a fresh XDG config folder.
+fn with_config(toml: &str, dir: &std::path::Path) -> std::process::Command {
+    let home = dir.join("xdg");
+    std::fs::create_dir_all(home.join("trailhunt")).unwrap();
+    std::fs::write(home.join("trailhunt/config.toml"), toml).unwrap();
+    let mut c = bin();
+    c.env("XDG_CONFIG_HOME", &home)
+        .env_remove("TRAILHUNT_CACHE")
+        .current_dir(dir)
+        .stdin(Stdio::null());
+    c
+}
+
+#[test]
+fn the_config_file_gives_defaults_that_env_and_flags_beat() {
+    let dir = fixture();
+    let p = dir.path();
+    let o = with_config("format = \"csv\"\n", p)
+        .args(["query", "* | count", "."])
+        .output()
+        .unwrap();
+    assert_eq!(stdout(&o), "@q.count\n3\n", "{}", stderr(&o));
+    let o = with_config("format = \"csv\"\n", p)
+        .args(["query", "* | count", ".", "--format", "ndjson"])
+        .output()
+        .unwrap();
+    assert_eq!(stdout(&o), "{\"@q.count\":3}\n");
+    // TRAILHUNT_CONFIG points elsewhere.
+    std::fs::write(p.join("other.toml"), "format = \"tsv\"\n").unwrap();
+    let o = with_config("format = \"csv\"\n", p)
+        .env("TRAILHUNT_CONFIG", p.join("other.toml"))
+        .args(["query", "* | table eventName | head 1", "."])
+        .output()
+        .unwrap();
+    assert_eq!(stdout(&o), "eventName\nConsoleLogin\n");
+
+    // The cache folder: the config's, unless TRAILHUNT_CACHE or --cache say otherwise.
+    let conf = format!("cache = {:?}\n", p.join("c1").display().to_string());
+    let o = with_config(&conf, p).args(["index", "."]).output().unwrap();
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    assert!(stdout(&o).starts_with(&format!("indexed into {}", p.join("c1").display())));
+    let status = |c: &mut std::process::Command| {
+        let o = c.args(["index", ".", "--status"]).output().unwrap();
+        stdout(&o).lines().next().unwrap_or_default().to_string()
+    };
+    assert_eq!(
+        status(&mut with_config(&conf, p)),
+        format!("cache {}", p.join("c1").display())
+    );
+    std::fs::create_dir(p.join("c2")).unwrap();
+    let c2 = p.join("c2").display().to_string();
+    assert_eq!(
+        status(with_config(&conf, p).env("TRAILHUNT_CACHE", &c2)),
+        format!("cache {c2}")
+    );
+    let o = with_config(&conf, p)
+        .env("TRAILHUNT_CACHE", &c2)
+        .args(["index", ".", "--status", "--cache", "c1"])
+        .output()
+        .unwrap();
+    assert_eq!(stdout(&o).lines().next(), Some("cache c1"));
+    // A query reads through it: the same answer as from the JSON.
+    let o = with_config(&conf, p)
+        .args(["query", "* | count", "."])
+        .output()
+        .unwrap();
+    assert_eq!(stdout(&o), "{\"@q.count\":3}\n", "{}", stderr(&o));
+    let o = with_config("cache = \"/no/such/cache\"\n", p)
+        .args(["query", "* | count", "."])
+        .output()
+        .unwrap();
+    assert_eq!(o.status.code(), Some(2));
+    assert!(
+        stderr(&o).starts_with("error: --cache /no/such/cache: no such folder"),
+        "{}",
+        stderr(&o)
+    );
+}
+
+#[test]
+fn the_config_file_names_rules_folders_and_the_colour() {
+    let dir = fixture();
+    let p = dir.path();
+    object_rule(p);
+    let o = with_config("rules = [\"rules\"]\n", p)
+        .args(["detect", "trail.json", "--format", "json"])
+        .output()
+        .unwrap();
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    // The one rule of `rules/` fired (the layout of a hit is another test's business).
+    let hits: serde_json::Value = serde_json::from_str(&stdout(&o)).unwrap();
+    assert_eq!(hits.as_array().unwrap().len(), 1);
+    assert!(stdout(&o).contains("\"Object read\""), "{hits}");
+    let o = with_config("rules = [\"rules\", \"gone\"]\n", p)
+        .args(["detect", "trail.json"])
+        .output()
+        .unwrap();
+    assert_eq!(o.status.code(), Some(2));
+    assert_eq!(
+        stderr(&o),
+        format!(
+            "error: rules folder gone does not exist (it is in the config file {}: `rules`)\n",
+            p.join("xdg/trailhunt/config.toml").display()
+        )
+    );
+
+    let red = "\u{1b}[1m\u{1b}[31merror:";
+    let err = |c: &mut std::process::Command| stderr(&c.arg("query").output().unwrap());
+    assert!(err(with_config("color = \"always\"\n", p).env_remove("NO_COLOR")).starts_with(red));
+    // NO_COLOR beats the file; --color beats both.
+    assert!(err(&mut with_config("color = \"always\"\n", p)).starts_with("error: the following"));
+    assert!(
+        err(with_config("color = \"never\"\n", p).args(["--color", "always"])).starts_with(red)
+    );
+}
+
+#[test]
+fn a_malformed_config_file_is_an_error_naming_the_file_and_line() {
+    let dir = fixture();
+    let p = dir.path();
+    let file = p.join("xdg/trailhunt/config.toml");
+    for (toml, place, what) in [
+        (
+            "format = \"csv\"\ncolor = \"sometimes\"\n",
+            "line 2, column 9",
+            "`color = \"sometimes\"` is not one of auto, always, never",
+        ),
+        (
+            "# mine\nfromat = \"csv\"\n",
+            "line 2, column 1",
+            "unknown field `fromat`",
+        ),
+    ] {
+        let o = with_config(toml, p)
+            .args(["query", "*", "."])
+            .output()
+            .unwrap();
+        assert_eq!(o.status.code(), Some(2));
+        assert!(
+            stderr(&o).starts_with(&format!(
+                "error: config file {} {place}: {what}",
+                file.display()
+            )),
+            "{}",
+            stderr(&o)
+        );
+    }
+    let o = with_config("", p)
+        .env("TRAILHUNT_CONFIG", p.join("missing.toml"))
+        .args(["query", "*", "."])
+        .output()
+        .unwrap();
+    assert_eq!(o.status.code(), Some(2));
+    assert!(
+        stderr(&o).starts_with(&format!(
+            "error: cannot read the config file {} (TRAILHUNT_CONFIG): ",
+            p.join("missing.toml").display()
+        )),
+        "{}",
+        stderr(&o)
+    );
+}
