@@ -123,6 +123,15 @@ enum Command {
         /// The shell to complete for.
         shell: clap_complete::Shell,
     },
+    /// Print the man page (roff): of trailhunt, or of one of its commands.
+    #[command(
+        after_help = "Examples:\n  trailhunt man | man -l -\n  trailhunt man > ~/.local/share/man/man1/trailhunt.1\n  trailhunt man query > ~/.local/share/man/man1/trailhunt-query.1"
+    )]
+    Man {
+        /// A command's page (`trailhunt-query(1)`) instead of trailhunt's.
+        #[arg(value_name = "COMMAND")]
+        command: Option<String>,
+    },
 }
 
 fn main() -> ExitCode {
@@ -161,6 +170,7 @@ fn main() -> ExitCode {
         Command::Rules(args) => rules_cmd::run(args),
         Command::Sigma(args) => sigma_cmd::run(args),
         Command::Completions { shell } => completions(shell),
+        Command::Man { command } => man(command.as_deref()),
     };
     match result {
         Ok(code) => code,
@@ -180,6 +190,47 @@ fn completions(shell: clap_complete::Shell) -> anyhow::Result<ExitCode> {
     // Into memory first: the generator panics when its writer fails (`| head`).
     let mut buf = Vec::new();
     clap_complete::generate(shell, &mut Cli::command(), "trailhunt", &mut buf);
+    let mut out = util::stdout();
+    std::io::Write::write_all(&mut out, &buf)?;
+    std::io::Write::flush(&mut out)?;
+    Ok(ExitCode::SUCCESS)
+}
+
+fn man(command: Option<&str>) -> anyhow::Result<ExitCode> {
+    use clap::CommandFactory;
+    let mut top = Cli::command();
+    top.build();
+    let (page, title) = match command {
+        None => (top, "trailhunt".to_string()),
+        Some(name) => {
+            let Some(sub) = top.find_subcommand(name) else {
+                let names: Vec<&str> = top
+                    .get_subcommands()
+                    .map(|c| c.get_name())
+                    .filter(|n| *n != "help")
+                    .collect();
+                let guess = trailhunt_lang::suggest::did_you_mean(name, &names)
+                    .map_or_else(String::new, |s| format!("did you mean `{s}`? "));
+                anyhow::bail!(
+                    "no command `{name}`; {guess}the commands are: {}",
+                    names.join(", ")
+                );
+            };
+            // Named as man knows it: trailhunt-query(1) (clap takes a 'static name; the
+            // process prints one page and ends).
+            let full: &'static str = Box::leak(format!("trailhunt-{}", sub.get_name()).into());
+            let page = sub
+                .clone()
+                .name(full)
+                .display_name(format!("trailhunt {}", sub.get_name()));
+            (page, full.to_string())
+        }
+    };
+    let mut buf = Vec::new();
+    clap_mangen::Man::new(page)
+        .title(title)
+        .source(format!("trailhunt {}", version()))
+        .render(&mut buf)?;
     let mut out = util::stdout();
     std::io::Write::write_all(&mut out, &buf)?;
     std::io::Write::flush(&mut out)?;

@@ -356,6 +356,7 @@ fn every_command_has_help_with_examples() {
         "library",
         "completions",
         "columns",
+        "man",
     ] {
         let o = run(&[cmd, "--help"], dir.path());
         assert_eq!(o.status.code(), Some(0), "{cmd}");
@@ -1139,6 +1140,8 @@ fn every_command_stops_quietly_with_0_when_stdout_closes() {
         &["completions", "bash"],
         &["generate", "--events", "10", "--out", "more"],
         &["columns", "ct"],
+        &["man"],
+        &["man", "query"],
         &["columns", "ct", "--format", "json"],
     ];
     for args in commands {
@@ -1866,5 +1869,39 @@ fn a_malformed_config_file_is_an_error_naming_the_file_and_line() {
         )),
         "{}",
         stderr(&o)
+    );
+}
+
+#[test]
+fn man_prints_the_page_of_trailhunt_and_of_each_command() {
+    let dir = fixture();
+    let o = run(&["man"], dir.path());
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    let page = stdout(&o);
+    let version = stdout(&run(&["--version"], dir.path()));
+    assert!(
+        page.contains(&format!(".TH trailhunt 1  \"{}\"", version.trim_end())),
+        "{page}"
+    );
+    for cmd in ["load", "query", "columns", "detect", "completions", "man"] {
+        assert!(
+            page.contains(&format!("trailhunt\\-{cmd}(1)")),
+            "{cmd}: {page}"
+        );
+    }
+    let o = run(&["man", "query"], dir.path());
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    let page = stdout(&o);
+    assert!(page.contains(".TH trailhunt-query 1 "), "{page}");
+    assert!(
+        page.contains("trailhunt query \\- Run a query over CloudTrail logs"),
+        "{page}"
+    );
+    assert!(page.contains("\\fB\\-\\-out\\fR"), "{page}");
+    let o = run(&["man", "qeury"], dir.path());
+    assert_eq!(o.status.code(), Some(2));
+    assert_eq!(
+        stderr(&o),
+        "error: no command `qeury`; did you mean `query`? the commands are: load, index, generate, query, explain, columns, repl, library, detect, hunt, rules, sigma, completions, man\n"
     );
 }
