@@ -17,7 +17,8 @@ pub fn quiet() -> bool {
 /// `--color`: when output may carry ANSI colours.
 #[derive(Copy, Clone, Debug, Default, PartialEq, Eq, clap::ValueEnum)]
 pub enum ColorWhen {
-    /// On a terminal, unless `NO_COLOR` is set (and not empty).
+    // On a terminal, unless `NO_COLOR` is set (and not empty). (Not a doc comment: one
+    // would make clap lay every command's --help out in its long form.)
     #[default]
     Auto,
     Always,
