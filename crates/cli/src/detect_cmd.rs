@@ -62,19 +62,30 @@ impl RuleArgs {
     /// The rules to run; load problems and Sigma refusals go to stderr.
     pub fn load(&self) -> Result<Vec<Rule>> {
         let mut rules = Vec::new();
-        let mut err = std::io::stderr().lock();
-        let dir = match (&self.rules, &self.sigma) {
-            (Some(d), _) => Some(d.clone()),
-            (None, Some(_)) => None,
-            (None, None) => Some(default_dir("rules").ok_or_else(|| {
+        let mut err = crate::util::notes();
+        let config = &crate::config::get().rules;
+        let from_config = self.rules.is_none() && self.sigma.is_none() && !config.is_empty();
+        let dirs = match (&self.rules, &self.sigma) {
+            (Some(d), _) => vec![d.clone()],
+            (None, Some(_)) => Vec::new(),
+            // The config file's folders stand for the default one.
+            (None, None) if !config.is_empty() => config.clone(),
+            (None, None) => vec![default_dir("rules").ok_or_else(|| {
                 anyhow::anyhow!(
                     "no rules: there is no `rules/` folder here; pass --rules DIR (or --sigma DIR)"
                 )
-            })?),
+            })?],
         };
-        if let Some(dir) = dir {
+        for dir in dirs {
             if !dir.exists() {
-                bail!("rules folder {} does not exist", dir.display());
+                match crate::config::get().file.as_ref().filter(|_| from_config) {
+                    Some(f) => bail!(
+                        "rules folder {} does not exist (it is in the config file {}: `rules`)",
+                        dir.display(),
+                        f.display()
+                    ),
+                    None => bail!("rules folder {} does not exist", dir.display()),
+                }
             }
             let (loaded, problems) = load_rules(&dir);
             for p in problems {
@@ -176,13 +187,17 @@ pub fn detect(
         }
     }
     if rule_args.absent_paths {
-        absent.iter().for_each(|l| eprintln!("{l}"));
+        let mut err = crate::util::notes();
+        for l in &absent {
+            writeln!(err, "{l}")?;
+        }
     } else if !absent.is_empty() {
-        eprintln!(
+        writeln!(
+            crate::util::notes(),
             "note: {} of {} rules name paths no event here has, so those parts match nothing (--absent-paths lists them)",
             absent.len(),
             rules.len()
-        );
+        )?;
     }
     let detector = Detector::new(
         &engine,
@@ -252,7 +267,7 @@ pub fn run(args: DetectArgs) -> Result<ExitCode> {
         failed,
         rules_run,
     } = detect(&args.input, &args.time, &args.rules, args.sample)?;
-    let mut out = std::io::stdout().lock();
+    let mut out = crate::util::stdout();
     match args.format {
         DetectFormat::Table => render::write_hits_text(&hits, rules_run, &mut out)?,
         DetectFormat::Json => render::write_hits_json(&hits, &mut out)?,

@@ -40,7 +40,7 @@ pub fn run(args: GenerateArgs) -> Result<ExitCode> {
     };
     let s = generate(&opts, &args.out)
         .with_context(|| format!("cannot write the tree under {}", args.out.display()))?;
-    let mut out = std::io::stdout().lock();
+    let mut out = crate::util::stdout();
     writeln!(
         out,
         "wrote {} events in {} log files ({:.1} MB gzip, {:.1} MB JSON) and {} digest files under {}",

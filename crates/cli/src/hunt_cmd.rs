@@ -66,7 +66,7 @@ pub fn run(args: HuntArgs) -> Result<ExitCode> {
         Some(path) => Box::new(BufWriter::new(
             File::create(path).with_context(|| format!("cannot write {}", path.display()))?,
         )),
-        None => Box::new(std::io::stdout().lock()),
+        None => Box::new(crate::util::stdout()),
     };
     match args.format {
         HuntFormat::Table => render::write_reports_text(&reports, &mut out)?,

@@ -34,8 +34,10 @@ pub struct IndexArgs {
 }
 
 fn cache_dir(input: &InputArgs) -> Result<PathBuf> {
-    input.cache.clone().ok_or_else(|| {
-        anyhow::anyhow!("index needs a cache folder: --cache DIR (or TRAILHUNT_CACHE=DIR)")
+    input.cache_dir().ok_or_else(|| {
+        anyhow::anyhow!(
+            "index needs a cache folder: --cache DIR (or TRAILHUNT_CACHE=DIR, or `cache` in the config file)"
+        )
     })
 }
 
@@ -43,9 +45,9 @@ pub fn run(args: IndexArgs) -> Result<ExitCode> {
     let dir = cache_dir(&args.input)?;
     // The listing without the cache: indexing reads the JSON.
     let mut input = args.input;
-    input.cache = None;
+    input.no_cache = true;
     let listing = input.listing(None, None)?;
-    let mut out = std::io::stdout().lock();
+    let mut out = crate::util::stdout();
     let remote = crate::load_cmd::remote_cache(&dir, input.endpoint.as_deref())?;
     if args.status {
         let cache = crate::load_cmd::open_cache(&dir, None, input.endpoint.as_deref())?;
@@ -119,7 +121,7 @@ pub fn run(args: IndexArgs) -> Result<ExitCode> {
         let cache = trailhunt_source::cache::Cache::open(&folder)?;
         rt.block_on(r.push(cache.manifest(), &present))?;
     }
-    print_problems(&summary.problems, &mut std::io::stderr().lock())?;
+    print_problems(&summary.problems, &mut crate::util::notes())?;
     match args.format {
         SummaryFormat::Json => {
             serde_json::to_writer_pretty(&mut out, &summary)?;

@@ -6,6 +6,8 @@ use std::path::{Path, PathBuf};
 use anyhow::{Context, Result, bail};
 use trailhunt_rules::{Rule, load_rules};
 
+include!(concat!(env!("OUT_DIR"), "/starter_queries.rs"));
+
 /// One saved query and the name to call it by (its file name without extension).
 #[derive(Debug, Clone)]
 pub struct Entry {
@@ -13,6 +15,31 @@ pub struct Entry {
     pub id: String,
     /// The parsed file.
     pub rule: Rule,
+    /// A built-in starter query's YAML (it has no file).
+    pub builtin: Option<&'static str>,
+}
+
+impl Entry {
+    /// Where it comes from: its folder, or `built-in`.
+    pub fn source(&self) -> String {
+        match self.builtin {
+            Some(_) => "built-in".to_string(),
+            None => self
+                .rule
+                .path
+                .parent()
+                .map_or_else(String::new, |p| p.display().to_string()),
+        }
+    }
+
+    /// The YAML it was read from.
+    pub fn text(&self) -> Result<String> {
+        match self.builtin {
+            Some(t) => Ok(t.to_string()),
+            None => std::fs::read_to_string(&self.rule.path)
+                .with_context(|| format!("cannot read {}", self.rule.path.display())),
+        }
+    }
 }
 
 /// Where saved queries are looked for, in order; the first of two with one name wins.
@@ -45,6 +72,7 @@ impl Library {
     }
 
     /// Every saved query, sorted by name, and one line per file that could not be read.
+    /// The built-in starter queries come last: a file of the same name replaces one.
     pub fn entries(&self) -> (Vec<Entry>, Vec<String>) {
         let mut out: Vec<Entry> = Vec::new();
         let mut problems = Vec::new();
@@ -57,8 +85,25 @@ impl Library {
             for rule in rules {
                 let id = stem(&rule.path);
                 if !out.iter().any(|e| e.id == id) {
-                    out.push(Entry { id, rule });
+                    out.push(Entry {
+                        id,
+                        rule,
+                        builtin: None,
+                    });
                 }
+            }
+        }
+        for (id, text) in STARTER_QUERIES {
+            if out.iter().any(|e| e.id == *id) {
+                continue;
+            }
+            match trailhunt_rules::parse_rule(text, format!("built-in/{id}.yml")) {
+                Ok(rule) => out.push(Entry {
+                    id: id.to_string(),
+                    rule,
+                    builtin: Some(text),
+                }),
+                Err(p) => problems.push(format!("built-in query {id}: {p}")),
             }
         }
         out.sort_by(|a, b| a.id.cmp(&b.id));

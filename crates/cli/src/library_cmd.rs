@@ -60,9 +60,9 @@ pub fn run(args: LibraryArgs) -> Result<ExitCode> {
         LibraryCommand::List => {
             let (entries, problems) = lib.entries();
             for p in problems {
-                eprintln!("warning: {p}");
+                crate::util::warn(format_args!("{p}"));
             }
-            let mut out = std::io::stdout().lock();
+            let mut out = crate::util::stdout();
             if entries.is_empty() {
                 writeln!(
                     out,
@@ -72,12 +72,13 @@ pub fn run(args: LibraryArgs) -> Result<ExitCode> {
                 return Ok(ExitCode::from(1));
             }
             let mut t = TableBuilder::default();
-            t.push_record(["name", "description", "tags"]);
+            t.push_record(["name", "description", "tags", "from"]);
             for e in &entries {
                 t.push_record([
                     e.id.clone(),
                     first_line(&e.rule.description),
                     e.rule.tags.join(", "),
+                    e.source(),
                 ]);
             }
             let mut table = t.build();
@@ -88,9 +89,12 @@ pub fn run(args: LibraryArgs) -> Result<ExitCode> {
         }
         LibraryCommand::Show { name } => {
             let e = lib.find(&name)?;
-            let text = std::fs::read_to_string(&e.rule.path)?;
-            let mut out = std::io::stdout().lock();
-            writeln!(out, "# {}", e.rule.path.display())?;
+            let text = e.text()?;
+            let mut out = crate::util::stdout();
+            match e.builtin {
+                Some(_) => writeln!(out, "# built-in starter query {}", e.id)?,
+                None => writeln!(out, "# {}", e.rule.path.display())?,
+            }
             write!(out, "{text}")?;
             if !text.ends_with('\n') {
                 writeln!(out)?;

@@ -56,6 +56,9 @@ pub struct InputArgs {
     /// JSON, in the same scan).
     #[arg(long, value_name = "DIR", env = "TRAILHUNT_CACHE")]
     pub cache: Option<std::path::PathBuf>,
+    /// Read every source from its JSON, whatever --cache or the config file say (`index`).
+    #[arg(skip)]
+    pub no_cache: bool,
 }
 
 impl InputArgs {
@@ -79,6 +82,16 @@ impl InputArgs {
         Ok(self.options()?.window)
     }
 
+    /// The cache to read: --cache, else TRAILHUNT_CACHE, else the config file's.
+    pub fn cache_dir(&self) -> Option<std::path::PathBuf> {
+        if self.no_cache {
+            return None;
+        }
+        self.cache
+            .clone()
+            .or_else(|| crate::config::get().cache.clone())
+    }
+
     /// Every input file, for a streaming engine (nothing is read yet): local inputs as
     /// found, `s3://` prefixes listed (only the day folders `[from, to)` allows).
     pub fn listing(&self, from: Option<i64>, to: Option<i64>) -> Result<trailhunt_source::Listing> {
@@ -87,11 +100,7 @@ impl InputArgs {
             paths.into_iter().partition(|p| p.starts_with("s3://"));
         // Standard input is read once, by the first scan, and kept for later ones (see
         // `trailhunt_source::Listing`).
-        let found = if local.is_empty() {
-            trailhunt_cloudtrail::Discovered::default()
-        } else {
-            discover(&local)?
-        };
+        let found = self.discover(&local)?;
         let mut objects = Vec::new();
         if !remote.is_empty() {
             use trailhunt_source::s3;
@@ -115,20 +124,47 @@ impl InputArgs {
             }
         }
         let mut listing = trailhunt_source::Listing::new(&found, objects);
-        if let Some(dir) = &self.cache {
-            let cache = open_cache(dir, Some(&listing), self.endpoint.as_deref())?;
+        if let Some(dir) = self.cache_dir() {
+            let cache = open_cache(&dir, Some(&listing), self.endpoint.as_deref())?;
             listing.cache = Some(std::sync::Arc::new(cache));
         }
         Ok(listing)
     }
 
+    /// The local inputs' files. A folder holding none (empty, or only READMEs and the
+    /// like) is a warning naming it, an error with `--strict`: a mistyped or not yet
+    /// synced folder should not look like a quiet answer.
+    fn discover(&self, local: &[String]) -> Result<trailhunt_cloudtrail::Discovered> {
+        let mut found = trailhunt_cloudtrail::Discovered::default();
+        for input in local {
+            let one = discover(std::slice::from_ref(input))?;
+            if one.sources.is_empty() && std::path::Path::new(input).is_dir() {
+                let what = format!("no CloudTrail files under {input}");
+                if self.strict {
+                    anyhow::bail!(
+                        "--strict: {what}; point trailhunt at the folder the trail delivers to (…/AWSLogs/)"
+                    );
+                }
+                crate::util::warn(format_args!("{what}"));
+            }
+            found.sources.extend(one.sources);
+            found.ignored.extend(one.ignored);
+        }
+        Ok(found)
+    }
+
     /// After a query or a load: print the files' problems to stderr, and apply
     /// `--strict` (an error when any file was skipped or only partly read).
     pub fn check_files(&self, files: &[FileReport]) -> Result<()> {
-        let bad = print_problems(files, &mut std::io::stderr().lock())?;
+        let bad = print_problems(files, &mut crate::util::notes())?;
         if self.strict && bad > 0 {
             anyhow::bail!(
-                "--strict: {bad} file(s) were skipped or only partly loaded (see the warnings above)"
+                "--strict: {bad} file(s) were skipped or only partly loaded ({})",
+                if crate::util::quiet() {
+                    "run without --quiet to see why"
+                } else {
+                    "see the warnings above"
+                }
             );
         }
         Ok(())
@@ -249,9 +285,18 @@ pub fn print_problems(files: &[FileReport], w: &mut impl Write) -> std::io::Resu
 }
 
 pub fn run(args: LoadArgs) -> Result<ExitCode> {
-    let data = args.input.load_in(&args.time)?;
+    let mut data = args.input.load_in(&args.time)?;
+    // The first and last event times in the `--tz` zone.
+    for t in [&mut data.report.first_event, &mut data.report.last_event] {
+        if let Some(ns) = t
+            .as_deref()
+            .and_then(trailhunt_cloudtrail::time::parse_event_time)
+        {
+            *t = Some(trailhunt_cloudtrail::time::format_display(ns));
+        }
+    }
     let r = &data.report;
-    let mut out = std::io::stdout().lock();
+    let mut out = crate::util::stdout();
     match args.format {
         SummaryFormat::Json => {
             serde_json::to_writer_pretty(&mut out, r)?;

@@ -17,7 +17,7 @@ pub fn load_with_progress(listing: &Listing, opts: &LoadOptions) -> Result<Datas
 /// Run `f`, which counts its progress into the [`Progress`] it is given, with the bar on
 /// standard error when it is a terminal (`f` gets none otherwise).
 pub fn with_progress<T>(f: impl FnOnce(Option<&Progress>) -> T) -> T {
-    if !std::io::stderr().is_terminal() {
+    if !std::io::stderr().is_terminal() || crate::util::quiet() {
         return f(None);
     }
     let progress = Progress::default();

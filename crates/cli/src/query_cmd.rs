@@ -46,10 +46,24 @@ impl From<OutFormat> for Format {
     }
 }
 
+/// QUERY is required unless `-f` gives it, so clap would show it as optional (`[QUERY]`):
+/// the usage and the help say it is required.
+pub const QUERY_USAGE: &str = "trailhunt query [OPTIONS] <QUERY> [PATH]...\n       trailhunt query [OPTIONS] -f <FILE> [PATH]...";
+pub const QUERY_HELP: &str = "\
+{about-with-newline}
+{usage-heading} {usage}
+
+Arguments:
+  <QUERY>    The query (or give it in a file with -f FILE)
+{positionals}
+
+Options:
+{options}{after-help}";
+
 #[derive(Args, Debug)]
 pub struct QueryArgs {
-    /// The query (or use -f FILE).
-    #[arg(value_name = "QUERY", required_unless_present = "file")]
+    /// The query (shown in `QUERY_HELP`).
+    #[arg(value_name = "QUERY", required_unless_present = "file", hide = true)]
     query: Option<String>,
     /// Read the query from a file.
     #[arg(short = 'f', long = "file", value_name = "FILE")]
@@ -125,6 +139,10 @@ pub struct OutputArgs {
     /// `resources[0].ARN`) instead of one column of JSON text per top-level field.
     #[arg(long)]
     pub flatten: bool,
+    /// Write the results to FILE instead of standard output. The file appears whole or
+    /// not at all: a query that fails leaves FILE as it was.
+    #[arg(long, value_name = "FILE")]
+    pub out: Option<std::path::PathBuf>,
 }
 
 /// Check `text`, load the input, run, print to stdout; the exit status says whether
@@ -178,18 +196,29 @@ pub fn run_text_with(
         input.check_files(&stream.scan.files())?;
     }
     // Paths no event has matched nothing: say so on stderr, stdout stays the results.
-    eprint!(
+    write!(
+        crate::util::notes(),
         "{}",
         trailhunt_engine::render_warnings(text, &stream.warnings)
-    );
-    let stdout = std::io::stdout();
-    let terminal = stdout.is_terminal();
-    let format = output.format.map(Format::from).unwrap_or(if terminal {
+    )?;
+    // With --out, rows go to a file beside FILE, renamed onto it once all are written.
+    let mut file = match &output.out {
+        Some(p) => Some(AtomicFile::create(p)?),
+        None => None,
+    };
+    let terminal = file.is_none() && std::io::stdout().is_terminal();
+    // --format, else the config file's, else by where the rows go.
+    let format = output.format.or(crate::config::get().format);
+    let format = format.map(Format::from).unwrap_or(if terminal {
         Format::Table
     } else {
         Format::Ndjson
     });
-    let mut w = std::io::BufWriter::new(stdout.lock());
+    let sink: Box<dyn Write + '_> = match &mut file {
+        Some(f) => Box::new(f),
+        None => Box::new(crate::util::stdout()),
+    };
+    let mut w = std::io::BufWriter::new(sink);
     let schema = stream.schema.clone();
     let mut out =
         BatchWriter::new(format, &schema, engine.catalog(), &mut w)?.flatten(output.flatten);
@@ -215,21 +244,106 @@ pub fn run_text_with(
     }
     let rows = out.finish()?;
     w.flush()?;
+    drop(w);
+    if let Some(f) = file {
+        f.commit()?;
+    }
     if stream.streamed {
         input.check_files(&stream.scan.files())?;
     }
     if format == Format::Table {
-        eprintln!(
+        writeln!(
+            crate::util::notes(),
             "{rows} row{} in {:.3}s",
             if rows == 1 { "" } else { "s" },
             start.elapsed().as_secs_f64()
-        );
+        )?;
     }
     Ok(if rows > 0 {
         ExitCode::SUCCESS
     } else {
         ExitCode::from(1)
     })
+}
+
+/// A file written beside its destination and renamed onto it by [`AtomicFile::commit`]
+/// (dropped uncommitted, it is removed): readers never see half the results. Write
+/// errors name the destination.
+pub struct AtomicFile {
+    dest: std::path::PathBuf,
+    tmp: std::path::PathBuf,
+    file: Option<std::fs::File>,
+}
+
+impl AtomicFile {
+    pub fn create(dest: &std::path::Path) -> Result<Self> {
+        let name = dest
+            .file_name()
+            .with_context(|| format!("--out {}: not a file name", dest.display()))?;
+        let dir = dest.parent().filter(|p| !p.as_os_str().is_empty());
+        let mut tmp_name = std::ffi::OsString::from(".");
+        tmp_name.push(name);
+        tmp_name.push(format!(".{}.tmp", std::process::id()));
+        let tmp = dir.map_or_else(|| tmp_name.clone().into(), |d| d.join(&tmp_name));
+        if let Some(d) = dir
+            && !d.is_dir()
+        {
+            anyhow::bail!(
+                "cannot write {}: there is no folder {}; create it first",
+                dest.display(),
+                d.display()
+            );
+        }
+        let file = std::fs::File::create(&tmp)
+            .with_context(|| format!("cannot write {}", dest.display()))?;
+        Ok(AtomicFile {
+            dest: dest.to_path_buf(),
+            tmp,
+            file: Some(file),
+        })
+    }
+
+    fn named(&self, e: std::io::Error) -> std::io::Error {
+        std::io::Error::new(
+            e.kind(),
+            format!("cannot write {}: {e}", self.dest.display()),
+        )
+    }
+
+    /// Put the file in place of the destination.
+    pub fn commit(mut self) -> Result<()> {
+        if let Some(f) = self.file.take() {
+            f.sync_all().map_err(|e| self.named(e))?;
+        }
+        std::fs::rename(&self.tmp, &self.dest)
+            .with_context(|| format!("cannot write {}", self.dest.display()))?;
+        Ok(())
+    }
+}
+
+impl Write for &mut AtomicFile {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        let r = match self.file.as_mut() {
+            Some(f) => f.write(buf),
+            None => Ok(0),
+        };
+        r.map_err(|e| self.named(e))
+    }
+    fn flush(&mut self) -> std::io::Result<()> {
+        let r = match self.file.as_mut() {
+            Some(f) => f.flush(),
+            None => Ok(()),
+        };
+        r.map_err(|e| self.named(e))
+    }
+}
+
+impl Drop for AtomicFile {
+    fn drop(&mut self) {
+        if self.file.take().is_some() {
+            let _ = std::fs::remove_file(&self.tmp);
+        }
+    }
 }
 
 #[derive(Args, Debug)]
@@ -260,7 +374,7 @@ pub struct ExplainArgs {
 pub fn explain(args: ExplainArgs) -> Result<ExitCode> {
     let text = args.query;
     let range = args.time.range()?;
-    let mut out = std::io::stdout().lock();
+    let mut out = crate::util::stdout();
     if args.paths.is_empty() {
         return match trailhunt_lang::explain(&text) {
             Ok(s) => {
@@ -286,6 +400,7 @@ pub fn explain(args: ExplainArgs) -> Result<ExitCode> {
         max_file_size: trailhunt_cloudtrail::DEFAULT_MAX_FILE_BYTES,
         endpoint: args.endpoint,
         cache: args.cache,
+        no_cache: false,
     };
     let engine = args.engine.open(&input, range)?;
     let shown = if args.analyze {

@@ -96,13 +96,13 @@ fn coverage(dir: Option<PathBuf>) -> Result<ExitCode> {
         );
     }
     let md = trailhunt_rules::coverage::coverage_markdown(&rules, &dir);
-    std::io::stdout().lock().write_all(md.as_bytes())?;
+    crate::util::stdout().write_all(md.as_bytes())?;
     Ok(ExitCode::SUCCESS)
 }
 
 fn test(dir: Option<PathBuf>, quiet: bool) -> Result<ExitCode> {
     let (rules, problems) = rules_in(dir)?;
-    let mut out = std::io::stdout().lock();
+    let mut out = crate::util::stdout();
     for p in &problems {
         writeln!(out, "FAILED: {p}")?;
     }
@@ -141,7 +141,8 @@ fn lint_cmd(dir: Option<PathBuf>, data: Vec<String>, time: &TimeArgs) -> Result<
         data
     };
     let engine = if data.is_empty() {
-        eprintln!(
+        let _ = writeln!(
+            crate::util::notes(),
             "note: no sample data (no examples/data here, no --data): queries are parsed, not planned"
         );
         None
@@ -167,7 +168,7 @@ fn lint_cmd(dir: Option<PathBuf>, data: Vec<String>, time: &TimeArgs) -> Result<
         // check says so, with a "did you mean" when a known path is close.
         problems.extend(lint(rule, Some(&check)));
     }
-    let mut out = std::io::stdout().lock();
+    let mut out = crate::util::stdout();
     for p in &problems {
         writeln!(out, "{p}")?;
     }

@@ -42,7 +42,7 @@ pub fn run(args: SigmaArgs) -> Result<ExitCode> {
         Ok(c) => c,
         Err(e) => bail!("{}: not converted: {e}", rule.display()),
     };
-    let mut out = std::io::stdout().lock();
+    let mut out = crate::util::stdout();
     if yaml {
         write!(out, "{}", converted.to_rule_yaml())?;
     } else {

@@ -1,17 +1,160 @@
 //! Small helpers shared by the subcommands.
 
-/// True when `e` (or its cause) is a closed pipe: `trailhunt … | head` ends quietly.
-pub fn is_broken_pipe(e: &anyhow::Error) -> bool {
-    e.chain().any(|c| {
-        c.downcast_ref::<std::io::Error>()
-            .is_some_and(|io| io.kind() == std::io::ErrorKind::BrokenPipe)
-    })
+use std::io::Write;
+use std::sync::atomic::{AtomicBool, Ordering};
+
+/// `-q/--quiet`: no warnings, notes or progress on standard error (errors still print).
+static QUIET: AtomicBool = AtomicBool::new(false);
+
+pub fn set_quiet(q: bool) {
+    QUIET.store(q, Ordering::Relaxed);
 }
 
-/// Rust ignores SIGPIPE; we report broken pipes as errors and end quietly instead.
-pub fn reset_sigpipe() {}
+pub fn quiet() -> bool {
+    QUIET.load(Ordering::Relaxed)
+}
 
-/// Parse a duration like `30m`, `2h`, `45s`, `1d`, `90` (seconds) into nanoseconds.
+/// `--color`: when output may carry ANSI colours.
+#[derive(Copy, Clone, Debug, Default, PartialEq, Eq, clap::ValueEnum)]
+pub enum ColorWhen {
+    // On a terminal, unless `NO_COLOR` is set (and not empty). (Not a doc comment: one
+    // would make clap lay every command's --help out in its long form.)
+    #[default]
+    Auto,
+    Always,
+    Never,
+}
+
+static COLOR: std::sync::OnceLock<ColorWhen> = std::sync::OnceLock::new();
+
+/// Set the process's colour choice (once: from `--color`, else the config file).
+pub fn set_color(c: ColorWhen) {
+    let _ = COLOR.set(c);
+}
+
+/// The one decision every coloured output takes: `--color always|never` wins; `auto`
+/// colours a terminal unless `NO_COLOR` is set to anything but "" (https://no-color.org).
+pub fn colors(choice: ColorWhen, terminal: bool, no_color: Option<&std::ffi::OsStr>) -> bool {
+    match choice {
+        ColorWhen::Always => true,
+        ColorWhen::Never => false,
+        ColorWhen::Auto => terminal && no_color.is_none_or(|v| v.is_empty()),
+    }
+}
+
+/// Whether to colour a stream that is (`terminal`) or is not a terminal.
+pub fn color_for(terminal: bool) -> bool {
+    colors(
+        COLOR.get().copied().unwrap_or_default(),
+        terminal,
+        std::env::var_os("NO_COLOR").as_deref(),
+    )
+}
+
+/// The same decision for clap's help and errors (clap tells the streams apart itself).
+pub fn clap_color(choice: ColorWhen) -> clap::ColorChoice {
+    match choice {
+        ColorWhen::Always => clap::ColorChoice::Always,
+        ColorWhen::Never => clap::ColorChoice::Never,
+        ColorWhen::Auto if !colors(choice, true, std::env::var_os("NO_COLOR").as_deref()) => {
+            clap::ColorChoice::Never
+        }
+        ColorWhen::Auto => clap::ColorChoice::Auto,
+    }
+}
+
+/// `--color WHEN` read before the command line is parsed, so that clap's own help and
+/// errors follow it (an invalid WHEN is left for clap to report).
+pub fn color_flag(args: &[std::ffi::OsString]) -> Option<ColorWhen> {
+    use clap::ValueEnum;
+    let mut found = None;
+    let mut it = args.iter().skip(1);
+    while let Some(a) = it.next() {
+        let Some(a) = a.to_str() else { continue };
+        if a == "--" {
+            break;
+        }
+        let value = if a == "--color" {
+            it.next().and_then(|v| v.to_str())
+        } else if let Some(v) = a.strip_prefix("--color=") {
+            Some(v)
+        } else {
+            continue;
+        };
+        if let Some(c) = value.and_then(|v| ColorWhen::from_str(v, false).ok()) {
+            found = Some(c);
+        }
+    }
+    found
+}
+
+/// Print a warning to standard error (not with `--quiet`).
+pub fn warn(msg: std::fmt::Arguments) {
+    if !quiet() {
+        eprintln!("warning: {msg}");
+    }
+}
+
+/// Where warnings, notes and counts go: standard error, or nowhere with `--quiet`.
+pub fn notes() -> Box<dyn Write> {
+    if quiet() {
+        Box::new(std::io::sink())
+    } else {
+        Box::new(std::io::stderr().lock())
+    }
+}
+
+/// Set once a write to standard output met a closed pipe (`trailhunt … | head`).
+static STDOUT_CLOSED: AtomicBool = AtomicBool::new(false);
+
+/// Standard output for every command's results. A write that finds the reader gone
+/// (`| head -2`) is remembered, so the command ends quietly with 0 however the error
+/// travelled up (serde_json, for one, hides the `io::Error` from the error's chain).
+pub fn stdout() -> Stdout {
+    Stdout(std::io::stdout().lock())
+}
+
+/// See [`stdout`].
+pub struct Stdout(std::io::StdoutLock<'static>);
+
+impl Stdout {
+    fn seen<T>(r: std::io::Result<T>) -> std::io::Result<T> {
+        if let Err(e) = &r
+            && e.kind() == std::io::ErrorKind::BrokenPipe
+        {
+            STDOUT_CLOSED.store(true, Ordering::Relaxed);
+        }
+        r
+    }
+}
+
+impl Write for Stdout {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        Self::seen(self.0.write(buf))
+    }
+    fn write_all(&mut self, buf: &[u8]) -> std::io::Result<()> {
+        Self::seen(self.0.write_all(buf))
+    }
+    fn flush(&mut self) -> std::io::Result<()> {
+        Self::seen(self.0.flush())
+    }
+}
+
+/// True when the command's failure is standard output closing under it: a write met a
+/// closed pipe, or `e` (or its cause) is one.
+pub fn stdout_closed(e: &anyhow::Error) -> bool {
+    STDOUT_CLOSED.load(Ordering::Relaxed)
+        || e.chain().any(|c| {
+            c.downcast_ref::<std::io::Error>()
+                .is_some_and(|io| io.kind() == std::io::ErrorKind::BrokenPipe)
+                || c.downcast_ref::<serde_json::Error>()
+                    .and_then(serde_json::Error::io_error_kind)
+                    == Some(std::io::ErrorKind::BrokenPipe)
+        })
+}
+
+/// Parse a duration like `30m`, `2h`, `45s`, `1d` into nanoseconds. The unit is
+/// required: a bare `30` could mean seconds or minutes.
 pub fn parse_duration(s: &str) -> Result<i64, String> {
     let s = s.trim();
     let split = s.find(|c: char| !c.is_ascii_digit()).unwrap_or(s.len());
@@ -20,7 +163,12 @@ pub fn parse_duration(s: &str) -> Result<i64, String> {
         .parse()
         .map_err(|_| format!("`{s}` is not a duration; write it like 30m, 2h, 45s or 1d"))?;
     let mult: i64 = match unit.trim() {
-        "" | "s" | "sec" | "secs" => 1,
+        "" => {
+            return Err(format!(
+                "`{s}` has no unit; add one of s, m, h, d or w (e.g. {s}m for {s} minutes)"
+            ));
+        }
+        "s" | "sec" | "secs" => 1,
         "m" | "min" | "mins" => 60,
         "h" | "hr" | "hrs" => 3600,
         "d" | "day" | "days" => 86_400,
@@ -189,4 +337,53 @@ pub fn parse_size(s: &str) -> Result<u64, String> {
         return Err("the size must be more than 0 bytes".into());
     }
     Ok(v)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::{ColorWhen, color_flag, colors};
+    use std::ffi::{OsStr, OsString};
+
+    #[test]
+    fn one_colour_decision() {
+        let set = Some(OsStr::new("1"));
+        let empty = Some(OsStr::new(""));
+        for (choice, terminal, no_color, want) in [
+            (ColorWhen::Auto, true, None, true),
+            (ColorWhen::Auto, false, None, false),
+            (ColorWhen::Auto, true, set, false),
+            // NO_COLOR set to "" does not count.
+            (ColorWhen::Auto, true, empty, true),
+            (ColorWhen::Always, false, set, true),
+            (ColorWhen::Never, true, None, false),
+        ] {
+            assert_eq!(
+                colors(choice, terminal, no_color),
+                want,
+                "{choice:?} {terminal} {no_color:?}"
+            );
+        }
+    }
+
+    #[test]
+    fn the_colour_flag_is_found_before_parsing() {
+        let args = |v: &[&str]| v.iter().map(OsString::from).collect::<Vec<_>>();
+        assert_eq!(
+            color_flag(&args(&["th", "query", "--color", "never", "x"])),
+            Some(ColorWhen::Never)
+        );
+        assert_eq!(
+            color_flag(&args(&["th", "--color=always", "load"])),
+            Some(ColorWhen::Always)
+        );
+        assert_eq!(
+            color_flag(&args(&["th", "load", "--color=sometimes"])),
+            None
+        );
+        assert_eq!(
+            color_flag(&args(&["th", "query", "--", "--color=always"])),
+            None
+        );
+        assert_eq!(color_flag(&args(&["th", "load"])), None);
+    }
 }

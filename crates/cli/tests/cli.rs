@@ -475,16 +475,22 @@ fn library_list_show_and_run() {
     };
     let o = args(&["list"]);
     assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    // The folder's query, then the built-in starter queries (issue 16), sorted by name.
+    let rows = table_rows(&stdout(&o));
+    assert_eq!(rows[0], ["name", "description", "tags", "from"]);
     assert_eq!(
-        stdout(&o),
-        "\
-┌───────┬─────────────────┬───────────────────────────────┐
-│ name  │ description     │ tags                          │
-├───────┼─────────────────┼───────────────────────────────┤
-│ alice │ What alice did. │ tactics.ta0001.initial_access │
-└───────┴─────────────────┴───────────────────────────────┘
-"
+        rows[1],
+        [
+            "alice",
+            "What alice did.",
+            "tactics.ta0001.initial_access",
+            "lib"
+        ]
     );
+    let starters = starter_names();
+    let listed: Vec<&str> = rows[2..].iter().map(|r| r[0].as_str()).collect();
+    assert_eq!(listed, starters);
+    assert!(rows[2..].iter().all(|r| r[3] == "built-in"), "{rows:?}");
     let o = args(&["show", "alice"]);
     assert_eq!(o.status.code(), Some(0));
     assert!(
@@ -552,6 +558,8 @@ fn every_command_has_help_with_examples() {
         "repl",
         "library",
         "completions",
+        "columns",
+        "man",
     ] {
         let o = run(&[cmd, "--help"], dir.path());
         assert_eq!(o.status.code(), Some(0), "{cmd}");
@@ -1339,5 +1347,842 @@ fn detect_counts_rules_naming_absent_paths_and_lists_them_on_request() {
             )
             && err.lines().count() == 1,
         "{err}"
+    );
+}
+
+// ---- closed pipes and empty input (issue 16) ----
+
+/// Run `args` with standard output a pipe the reader closes after `lines` lines (0:
+/// before the command writes anything, like `| true`).
+fn closed_after(args: &[&str], cwd: &std::path::Path, lines: usize) -> std::process::Output {
+    let mut child = bin()
+        .args(args)
+        .current_dir(cwd)
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut reader = BufReader::new(child.stdout.take().unwrap());
+    for _ in 0..lines {
+        let mut line = String::new();
+        reader.read_line(&mut line).unwrap();
+    }
+    drop(reader);
+    child.wait_with_output().unwrap()
+}
+
+#[test]
+fn every_command_stops_quietly_with_0_when_stdout_closes() {
+    let dir = tempfile::tempdir().unwrap();
+    let p = dir.path();
+    let o = run(
+        &["generate", "--events", "3000", "--out", "ct", "--seed", "2"],
+        p,
+    );
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    std::fs::create_dir(p.join("rules")).unwrap();
+    std::fs::write(
+        p.join("rules/any.yml"),
+        "name: Any call\ndescription: Every call.\nenabled: true\nseverity: Low\nquery_text: \"*\"\ntime_range_s: 300\nrun_frequency_s: 300\ntags: [tactics.ta0007.discovery]\n",
+    )
+    .unwrap();
+    std::fs::create_dir(p.join("lib")).unwrap();
+    std::fs::write(
+        p.join("lib/names.yml"),
+        "name: Names\ndescription: Calls by name.\nquery_text: \"* | groupbycount eventName\"\n",
+    )
+    .unwrap();
+    let o = run(&["index", "ct", "--cache", "cache"], p);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    let commands: &[&[&str]] = &[
+        &["load", "ct", "--format", "json"],
+        &["load", "ct"],
+        &["query", "*", "ct"],
+        &[
+            "query",
+            "* | groupbycount eventName",
+            "ct",
+            "--format",
+            "table",
+        ],
+        &["explain", "* | count", "ct"],
+        &["detect", "ct", "--rules", "rules"],
+        &["detect", "ct", "--rules", "rules", "--format", "json"],
+        &["hunt", "ct", "--rules", "rules"],
+        &["hunt", "ct", "--rules", "rules", "--format", "json"],
+        &["library", "--library", "lib", "list"],
+        &["library", "--library", "lib", "show", "names"],
+        &["library", "--library", "lib", "run", "names", "ct"],
+        &["rules", "lint", "rules", "--data", "ct"],
+        &["rules", "coverage", "rules"],
+        &["index", "ct", "--cache", "cache"],
+        &["index", "ct", "--cache", "cache", "--status"],
+        &["completions", "bash"],
+        &["generate", "--events", "10", "--out", "more"],
+        &["columns", "ct"],
+        &["man"],
+        &["man", "query"],
+        &["columns", "ct", "--format", "json"],
+    ];
+    for args in commands {
+        for lines in [0, 2] {
+            let o = closed_after(args, p, lines);
+            let err = stderr(&o);
+            assert_eq!(
+                o.status.code(),
+                Some(0),
+                "{args:?} after {lines} lines: {err}"
+            );
+            assert!(
+                !err.contains("error") && !err.contains("panic") && !err.contains("Broken pipe"),
+                "{args:?} after {lines} lines: {err}"
+            );
+        }
+    }
+}
+
+#[test]
+fn a_folder_without_cloudtrail_files_warns_and_strict_makes_it_an_error() {
+    let dir = fixture();
+    std::fs::create_dir(dir.path().join("empty")).unwrap();
+    std::fs::create_dir(dir.path().join("docs")).unwrap();
+    std::fs::write(dir.path().join("docs/README.md"), "not a log\n").unwrap();
+    for folder in ["empty", "docs"] {
+        let o = run(&["query", "* | count", folder], dir.path());
+        assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+        assert_eq!(stdout(&o), "{\"@q.count\":0}\n");
+        assert_eq!(
+            stderr(&o),
+            format!("warning: no CloudTrail files under {folder}\n")
+        );
+        let o = run(&["load", folder, "--strict"], dir.path());
+        assert_eq!(o.status.code(), Some(2));
+        assert_eq!(stdout(&o), "");
+        assert_eq!(
+            stderr(&o),
+            format!(
+                "error: --strict: no CloudTrail files under {folder}; point trailhunt at the folder the trail delivers to (…/AWSLogs/)\n"
+            )
+        );
+    }
+    // Beside a folder with logs, the empty one is still named, and the logs are read.
+    let o = run(&["query", "* | count", "empty", "."], dir.path());
+    assert_eq!(stdout(&o), "{\"@q.count\":3}\n");
+    assert_eq!(stderr(&o), "warning: no CloudTrail files under empty\n");
+    let o = run(&["detect", "empty", "--strict"], dir.path());
+    assert_eq!(o.status.code(), Some(2));
+    assert!(
+        stderr(&o).starts_with("error: --strict: no CloudTrail files under empty"),
+        "{}",
+        stderr(&o)
+    );
+}
+
+// ---- trailhunt columns (issue 16) ----
+
+/// The fixture with one more record: an array of objects, and a key that is a number
+/// here and a string in `trail.json`.
+fn columns_fixture() -> tempfile::TempDir {
+    let dir = fixture();
+    std::fs::write(
+        dir.path().join("more.json"),
+        r#"{"Records":[{"eventVersion":"1.08","eventTime":"2024-03-02T00:00:00Z","eventSource":"s3.amazonaws.com","eventName":"PutObject","requestParameters":{"bucketName":"reports","key":7},"resources":[{"ARN":"arn:aws:s3:::reports/7","type":"AWS::S3::Object"},{"ARN":"arn:aws:s3:::reports"}]}]}"#,
+    )
+    .unwrap();
+    dir
+}
+
+/// Counted by hand from `common::RECORDS` and `more.json` (4 events; an object counts
+/// the events holding anything below it).
+const ALL_COLUMNS: &str = "\
+column,type,events
+additionalEventData,object,1
+additionalEventData.bytesTransferredOut,number,1
+awsRegion,string,3
+errorMessage,string,1
+eventName,string,4
+eventSource,string,4
+eventTime,string,4
+eventVersion,string,4
+requestParameters,object,2
+requestParameters.bucketName,string,2
+requestParameters.key,string|number,2
+resources,array,1
+resources.ARN,string,1
+resources.type,string,1
+responseElements,object,2
+responseElements.ConsoleLogin,string,2
+sourceIPAddress,string,3
+userIdentity,object,3
+userIdentity.arn,string,2
+userIdentity.type,string,3
+userIdentity.userName,string,3
+";
+
+#[test]
+fn columns_lists_the_paths_with_types_and_event_counts() {
+    let dir = columns_fixture();
+    let o = run(&["columns", ".", "--format", "csv"], dir.path());
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    assert_eq!(stdout(&o), ALL_COLUMNS);
+    assert_eq!(stderr(&o), "");
+
+    let o = run(&["columns", ".", "--prefix", "USERidentity"], dir.path());
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    assert_eq!(
+        stdout(&o),
+        "\
+╭───────────────────────┬────────┬────────╮
+│ column                │ type   │ events │
+├───────────────────────┼────────┼────────┤
+│ userIdentity          │ object │ 3      │
+│ userIdentity.arn      │ string │ 2      │
+│ userIdentity.type     │ string │ 3      │
+│ userIdentity.userName │ string │ 3      │
+╰───────────────────────┴────────┴────────╯
+"
+    );
+    assert_eq!(stderr(&o), "4 columns\n");
+
+    // No path starts with it: those containing it.
+    let o = run(
+        &["columns", ".", "--prefix", "arn", "--format", "json"],
+        dir.path(),
+    );
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    assert_eq!(
+        stdout(&o),
+        "[\n{\"column\":\"resources.ARN\",\"type\":\"string\",\"events\":1},\n{\"column\":\"userIdentity.arn\",\"type\":\"string\",\"events\":2}\n]\n"
+    );
+
+    let o = run(&["columns", ".", "--prefix", "nothing"], dir.path());
+    assert_eq!(o.status.code(), Some(2));
+    assert_eq!(
+        stderr(&o),
+        "error: no column matches `nothing` (21 columns in the data); leave out --prefix to list them all\n"
+    );
+}
+
+#[test]
+fn columns_counts_only_the_events_in_the_time_range_and_reads_the_cache_alike() {
+    let dir = columns_fixture();
+    // From 10:05 on: bob's login, alice's GetObject and the PutObject.
+    let o = run(
+        &[
+            "columns",
+            ".",
+            "--format",
+            "csv",
+            "--from",
+            "2024-03-01T10:05:00Z",
+        ],
+        dir.path(),
+    );
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    let expected = ALL_COLUMNS
+        .replace("awsRegion,string,3", "awsRegion,string,2")
+        .replace("eventName,string,4", "eventName,string,3")
+        .replace("eventSource,string,4", "eventSource,string,3")
+        .replace("eventTime,string,4", "eventTime,string,3")
+        .replace("eventVersion,string,4", "eventVersion,string,3")
+        .replace("responseElements,object,2", "responseElements,object,1")
+        .replace("ConsoleLogin,string,2", "ConsoleLogin,string,1")
+        .replace("sourceIPAddress,string,3", "sourceIPAddress,string,2")
+        .replace("userIdentity,object,3", "userIdentity,object,2")
+        .replace("userIdentity.arn,string,2", "userIdentity.arn,string,1")
+        .replace("userIdentity.type,string,3", "userIdentity.type,string,2")
+        .replace(
+            "userIdentity.userName,string,3",
+            "userIdentity.userName,string,2",
+        );
+    assert_eq!(stdout(&o), expected);
+    // Before the PutObject (`--to` is not in the range): the paths only it holds are gone.
+    let o = run(
+        &["columns", ".", "--format", "csv", "--to", "2024-03-02"],
+        dir.path(),
+    );
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    assert!(!stdout(&o).contains("resources"), "{}", stdout(&o));
+
+    let cache = tempfile::tempdir().unwrap();
+    let c = cache.path().to_str().unwrap();
+    let o = run(&["index", ".", "--cache", c], dir.path());
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    let o = run(
+        &["columns", ".", "--format", "csv", "--cache", c],
+        dir.path(),
+    );
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    assert_eq!(stdout(&o), ALL_COLUMNS);
+}
+
+// ---- small flags (issue 16) ----
+
+#[test]
+fn a_duration_without_a_unit_is_an_error_naming_the_units() {
+    let dir = fixture();
+    for args in [
+        &["load", ".", "--session-gap", "30"][..],
+        &["query", "*", ".", "--since", "30"][..],
+    ] {
+        let o = run(args, dir.path());
+        assert_eq!(o.status.code(), Some(2), "{args:?}");
+        let flag = args[args.len() - 2];
+        assert_eq!(
+            stderr(&o),
+            format!(
+                "error: invalid value '30' for '{flag} <DURATION>': `30` has no unit; add one of s, m, h, d or w (e.g. 30m for 30 minutes)\n\nFor more information, try '--help'.\n"
+            ),
+            "{args:?}"
+        );
+    }
+    let o = run(&["load", ".", "--session-gap", "30s"], dir.path());
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    assert!(
+        stdout(&o).contains("windows (30s inactivity)"),
+        "{}",
+        stdout(&o)
+    );
+}
+
+#[test]
+fn query_help_shows_the_query_as_required() {
+    let dir = fixture();
+    let o = run(&["query", "--help"], dir.path());
+    assert_eq!(o.status.code(), Some(0));
+    assert!(
+        stdout(&o).contains(
+            "Usage: trailhunt query [OPTIONS] <QUERY> [PATH]...\n       trailhunt query [OPTIONS] -f <FILE> [PATH]...\n\nArguments:\n  <QUERY>    The query (or give it in a file with -f FILE)\n  [PATH]...  Files, folders"
+        ),
+        "{}",
+        stdout(&o)
+    );
+    assert!(stdout(&o).contains("\nOptions:\n  -f, --file <FILE>"));
+    let o = run(&["query"], dir.path());
+    assert_eq!(o.status.code(), Some(2));
+    assert!(
+        stderr(&o)
+            .starts_with("error: the following required arguments were not provided:\n  <QUERY>\n"),
+        "{}",
+        stderr(&o)
+    );
+}
+
+#[test]
+fn version_names_the_commit_and_the_build_date() {
+    let dir = fixture();
+    let o = run(&["--version"], dir.path());
+    assert_eq!(o.status.code(), Some(0));
+    let text = stdout(&o);
+    // The commit as git names it (not through trailhunt); `unknown` outside a checkout.
+    let head = std::process::Command::new("git")
+        .args(["rev-parse", "--short=12", "HEAD"])
+        .current_dir(workspace_root())
+        .output()
+        .ok()
+        .filter(|o| o.status.success())
+        .map_or("unknown".to_string(), |o| {
+            String::from_utf8_lossy(&o.stdout).trim().to_string()
+        });
+    let prefix = format!(
+        "trailhunt {} (commit {head}, built ",
+        env!("CARGO_PKG_VERSION")
+    );
+    assert!(text.starts_with(&prefix), "{text}");
+    let date = text[prefix.len()..].trim_end().trim_end_matches(')');
+    let b = date.as_bytes();
+    assert!(
+        date.len() == 10 && b[4] == b'-' && b[7] == b'-' && date.starts_with("20"),
+        "{text}"
+    );
+    assert_eq!(stdout(&run(&["-V"], dir.path())), text);
+}
+
+#[test]
+fn out_writes_the_file_whole_or_not_at_all_and_errors_name_it() {
+    let dir = fixture();
+    let o = run(
+        &["query", "* | count", ".", "--out", "count.json"],
+        dir.path(),
+    );
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    assert_eq!(stdout(&o), "");
+    assert_eq!(
+        std::fs::read_to_string(dir.path().join("count.json")).unwrap(),
+        "{\"@q.count\":3}\n"
+    );
+    // A format is honoured; no rows is still exit 1, with the header written.
+    let o = run(
+        &[
+            "query",
+            "eventName=Nope | table eventName",
+            "trail.json",
+            "--out",
+            "none.csv",
+            "--format",
+            "csv",
+        ],
+        dir.path(),
+    );
+    assert_eq!(o.status.code(), Some(1), "{}", stderr(&o));
+    assert_eq!(
+        std::fs::read_to_string(dir.path().join("none.csv")).unwrap(),
+        "eventName\n"
+    );
+    // A failing query leaves the file as it was, and no temporary file beside it.
+    let o = run(
+        &["query", "* | grouby x", "trail.json", "--out", "count.json"],
+        dir.path(),
+    );
+    assert_eq!(o.status.code(), Some(2));
+    assert_eq!(
+        std::fs::read_to_string(dir.path().join("count.json")).unwrap(),
+        "{\"@q.count\":3}\n"
+    );
+    let mut names: Vec<String> = std::fs::read_dir(dir.path())
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .collect();
+    names.sort();
+    assert_eq!(names, ["count.json", "none.csv", "trail.json"]);
+
+    let o = run(
+        &["query", "*", "trail.json", "--out", "no/such/dir/x.json"],
+        dir.path(),
+    );
+    assert_eq!(o.status.code(), Some(2));
+    assert_eq!(
+        stderr(&o),
+        "error: cannot write no/such/dir/x.json: there is no folder no/such/dir; create it first\n"
+    );
+    let o = run(
+        &["query", "*", "trail.json", "--out", "trail.json/x"],
+        dir.path(),
+    );
+    assert_eq!(o.status.code(), Some(2));
+    assert!(
+        stderr(&o).starts_with("error: cannot write trail.json/x: there is no folder trail.json"),
+        "{}",
+        stderr(&o)
+    );
+}
+
+#[test]
+fn quiet_silences_warnings_and_notes_not_errors() {
+    let dir = fixture();
+    std::fs::write(dir.path().join("broken.json"), "{\"Records\": [ not json").unwrap();
+    std::fs::create_dir(dir.path().join("empty")).unwrap();
+    let loud = run(&["query", "nosuchpath=1 | count", ".", "empty"], dir.path());
+    assert_eq!(loud.status.code(), Some(0));
+    assert!(stderr(&loud).contains("warning: "), "{}", stderr(&loud));
+    for q in ["-q", "--quiet"] {
+        // Before or after the command's name.
+        for args in [
+            vec![q, "query", "nosuchpath=1 | count", ".", "empty"],
+            vec!["query", "nosuchpath=1 | count", ".", "empty", q],
+        ] {
+            let o = run(&args, dir.path());
+            assert_eq!(o.status.code(), Some(0));
+            assert_eq!(stdout(&o), stdout(&loud));
+            assert_eq!(stderr(&o), "", "{args:?}");
+        }
+    }
+    let o = run(
+        &["-q", "query", "* | count", ".", "--format", "table"],
+        dir.path(),
+    );
+    assert_eq!(stderr(&o), "", "the row count is a note");
+    // Errors still print, and --strict still counts the skipped file.
+    let o = run(&["-q", "query", "* | count", ".", "--strict"], dir.path());
+    assert_eq!(o.status.code(), Some(2));
+    assert_eq!(
+        stderr(&o),
+        "error: --strict: 1 file(s) were skipped or only partly loaded (run without --quiet to see why)\n"
+    );
+    let o = run(&["-q", "query", "* | grouby x", "."], dir.path());
+    assert!(
+        stderr(&o).starts_with("error: unknown stage"),
+        "{}",
+        stderr(&o)
+    );
+}
+
+#[test]
+fn tz_prints_computed_times_in_the_zone_and_record_fields_as_recorded() {
+    let dir = fixture();
+    std::fs::write(
+        dir.path().join("seasons.json"),
+        r#"{"Records":[{"eventVersion":"1.08","eventTime":"2024-01-15T12:00:00Z","eventName":"Winter"},{"eventVersion":"1.08","eventTime":"2024-07-15T12:00:00.5Z","eventName":"Summer"}]}"#,
+    )
+    .unwrap();
+    let q = "* | table timestamp, eventTime, eventName";
+    let with = |tz: Option<&str>, env: Option<&str>| {
+        let mut c = bin();
+        c.args(["query", q, "seasons.json", "--format", "csv"]);
+        if let Some(z) = tz {
+            c.args(["--tz", z]);
+        }
+        if let Some(e) = env {
+            c.env("TZ", e);
+        }
+        let o = c
+            .current_dir(dir.path())
+            .stdin(Stdio::null())
+            .output()
+            .unwrap();
+        assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+        stdout(&o)
+    };
+    let utc = "timestamp,eventTime,eventName\n2024-01-15T12:00:00Z,2024-01-15T12:00:00Z,Winter\n2024-07-15T12:00:00.5Z,2024-07-15T12:00:00.5Z,Summer\n";
+    assert_eq!(
+        with(None, Some("XYZ-3")),
+        utc,
+        "UTC by default, whatever TZ says"
+    );
+    assert_eq!(with(Some("UTC"), None), utc);
+    assert_eq!(
+        with(Some("+02:00"), None),
+        "timestamp,eventTime,eventName\n2024-01-15T14:00:00+02:00,2024-01-15T12:00:00Z,Winter\n2024-07-15T14:00:00.5+02:00,2024-07-15T12:00:00.5Z,Summer\n"
+    );
+    assert_eq!(
+        with(Some("-0930"), None),
+        "timestamp,eventTime,eventName\n2024-01-15T02:30:00-09:30,2024-01-15T12:00:00Z,Winter\n2024-07-15T02:30:00.5-09:30,2024-07-15T12:00:00.5Z,Summer\n"
+    );
+    // The system's zone with its daylight saving time (a POSIX TZ rule: US Eastern).
+    assert_eq!(
+        with(Some("local"), Some("EST5EDT,M3.2.0,M11.1.0")),
+        "timestamp,eventTime,eventName\n2024-01-15T07:00:00-05:00,2024-01-15T12:00:00Z,Winter\n2024-07-15T08:00:00.5-04:00,2024-07-15T12:00:00.5Z,Summer\n"
+    );
+    // The load summary's time range too.
+    let o = run(&["load", "trail.json", "--tz", "+01:00"], dir.path());
+    assert!(
+        stdout(&o).contains(
+            "│ time range           │ 2024-03-01T11:00:00+01:00 .. 2024-03-01T11:10:00+01:00 │"
+        ),
+        "{}",
+        stdout(&o)
+    );
+    let o = run(&["query", "*", ".", "--tz", "Europe/Paris"], dir.path());
+    assert_eq!(o.status.code(), Some(2));
+    assert_eq!(
+        stderr(&o),
+        "error: invalid value 'Europe/Paris' for '--tz <ZONE>': `Europe/Paris` is not a zone trailhunt reads: give UTC, local or an offset like +02:00 (for a named zone, set TZ and give local, e.g. TZ=Europe/Paris trailhunt --tz local …)\n\nFor more information, try '--help'.\n"
+    );
+}
+
+#[test]
+fn color_always_never_and_no_color_decide_clap_s_messages_too() {
+    let dir = fixture();
+    let red = "\u{1b}[1m\u{1b}[31merror:\u{1b}[0m";
+    let with = |args: &[&str], no_color: bool| {
+        let mut c = bin();
+        if !no_color {
+            c.env_remove("NO_COLOR");
+        }
+        let o = c
+            .args(args)
+            .current_dir(dir.path())
+            .stdin(Stdio::null())
+            .output()
+            .unwrap();
+        assert_eq!(o.status.code(), Some(2));
+        stderr(&o)
+    };
+    // Not a terminal: auto colours nothing.
+    assert!(with(&["query"], false).starts_with("error: the following"));
+    assert!(with(&["query", "--color", "auto"], false).starts_with("error: the following"));
+    assert!(with(&["--color", "always", "query"], false).starts_with(red));
+    // The flag beats NO_COLOR, before or after the command's name.
+    assert!(with(&["query", "--color=always"], true).starts_with(red));
+    assert!(with(&["--color", "never", "query"], false).starts_with("error: the following"));
+    assert!(
+        with(&["query", "--color", "sometimes"], true)
+            .starts_with("error: invalid value 'sometimes' for '--color <WHEN>'"),
+    );
+}
+
+/// The cells of a box-drawn table, row by row (the border lines left out).
+fn table_rows(text: &str) -> Vec<Vec<String>> {
+    text.lines()
+        .filter(|l| l.starts_with('│'))
+        .map(|l| {
+            l.trim_matches('│')
+                .split('│')
+                .map(|c| c.trim().to_string())
+                .collect()
+        })
+        .collect()
+}
+
+/// The file stems of `examples/queries/*.yml`, sorted, read from the folder.
+fn starter_names() -> Vec<String> {
+    let mut names: Vec<String> = std::fs::read_dir(workspace_root().join("examples/queries"))
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .filter(|p| p.extension().is_some_and(|e| e == "yml"))
+        .map(|p| p.file_stem().unwrap().to_string_lossy().into_owned())
+        .collect();
+    names.sort();
+    names
+}
+
+#[test]
+fn the_starter_queries_are_built_in_and_a_folder_s_query_replaces_one() {
+    // A folder far from the repository: no `queries/`, no --library.
+    let dir = fixture();
+    let o = run(&["library", "list"], dir.path());
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    let rows = table_rows(&stdout(&o));
+    let names: Vec<&str> = rows[1..].iter().map(|r| r[0].as_str()).collect();
+    assert_eq!(names, starter_names());
+    let o = run(&["library", "show", "hunt-root-console-logins"], dir.path());
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    let file = std::fs::read_to_string(
+        workspace_root().join("examples/queries/hunt-root-console-logins.yml"),
+    )
+    .unwrap();
+    assert_eq!(
+        stdout(&o),
+        format!("# built-in starter query hunt-root-console-logins\n{file}")
+    );
+    let data = workspace_root().join("examples/data");
+    let o = run(
+        &[
+            "library",
+            "run",
+            "hunt-root-console-logins",
+            data.to_str().unwrap(),
+            "--format",
+            "csv",
+            "--threads",
+            "1",
+        ],
+        dir.path(),
+    );
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    assert!(stdout(&o).lines().count() > 1, "{}", stdout(&o));
+
+    // ./queries holds one of the same name: it is the one listed and run.
+    std::fs::create_dir(dir.path().join("queries")).unwrap();
+    std::fs::write(
+        dir.path().join("queries/hunt-root-console-logins.yml"),
+        "name: Mine\ndescription: My own.\nquery_text: eventName=ConsoleLogin | count\n",
+    )
+    .unwrap();
+    let o = run(&["library", "list"], dir.path());
+    let rows = table_rows(&stdout(&o));
+    let mine = rows
+        .iter()
+        .find(|r| r[0] == "hunt-root-console-logins")
+        .unwrap();
+    assert_eq!(
+        mine,
+        &["hunt-root-console-logins", "My own.", "", "queries"]
+    );
+    assert_eq!(rows.len(), 1 + starter_names().len());
+    let o = run(
+        &["library", "run", "hunt-root-console-logins", "trail.json"],
+        dir.path(),
+    );
+    assert_eq!(stdout(&o), "{\"@q.count\":2}\n");
+}
+
+// ---- the config file (issue 16) ----
+
+/// `trailhunt` with `config.toml` holding `toml` in a fresh XDG config folder.
+fn with_config(toml: &str, dir: &std::path::Path) -> std::process::Command {
+    let home = dir.join("xdg");
+    std::fs::create_dir_all(home.join("trailhunt")).unwrap();
+    std::fs::write(home.join("trailhunt/config.toml"), toml).unwrap();
+    let mut c = bin();
+    c.env("XDG_CONFIG_HOME", &home)
+        .env_remove("TRAILHUNT_CACHE")
+        .current_dir(dir)
+        .stdin(Stdio::null());
+    c
+}
+
+#[test]
+fn the_config_file_gives_defaults_that_env_and_flags_beat() {
+    let dir = fixture();
+    let p = dir.path();
+    let o = with_config("format = \"csv\"\n", p)
+        .args(["query", "* | count", "."])
+        .output()
+        .unwrap();
+    assert_eq!(stdout(&o), "@q.count\n3\n", "{}", stderr(&o));
+    let o = with_config("format = \"csv\"\n", p)
+        .args(["query", "* | count", ".", "--format", "ndjson"])
+        .output()
+        .unwrap();
+    assert_eq!(stdout(&o), "{\"@q.count\":3}\n");
+    // TRAILHUNT_CONFIG points elsewhere.
+    std::fs::write(p.join("other.toml"), "format = \"tsv\"\n").unwrap();
+    let o = with_config("format = \"csv\"\n", p)
+        .env("TRAILHUNT_CONFIG", p.join("other.toml"))
+        .args(["query", "* | table eventName | head 1", "."])
+        .output()
+        .unwrap();
+    assert_eq!(stdout(&o), "eventName\nConsoleLogin\n");
+
+    // The cache folder: the config's, unless TRAILHUNT_CACHE or --cache say otherwise.
+    let conf = format!("cache = {:?}\n", p.join("c1").display().to_string());
+    let o = with_config(&conf, p).args(["index", "."]).output().unwrap();
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    assert!(stdout(&o).starts_with(&format!("indexed into {}", p.join("c1").display())));
+    let status = |c: &mut std::process::Command| {
+        let o = c.args(["index", ".", "--status"]).output().unwrap();
+        stdout(&o).lines().next().unwrap_or_default().to_string()
+    };
+    assert_eq!(
+        status(&mut with_config(&conf, p)),
+        format!("cache {}", p.join("c1").display())
+    );
+    std::fs::create_dir(p.join("c2")).unwrap();
+    let c2 = p.join("c2").display().to_string();
+    assert_eq!(
+        status(with_config(&conf, p).env("TRAILHUNT_CACHE", &c2)),
+        format!("cache {c2}")
+    );
+    let o = with_config(&conf, p)
+        .env("TRAILHUNT_CACHE", &c2)
+        .args(["index", ".", "--status", "--cache", "c1"])
+        .output()
+        .unwrap();
+    assert_eq!(stdout(&o).lines().next(), Some("cache c1"));
+    // A query reads through it: the same answer as from the JSON.
+    let o = with_config(&conf, p)
+        .args(["query", "* | count", "."])
+        .output()
+        .unwrap();
+    assert_eq!(stdout(&o), "{\"@q.count\":3}\n", "{}", stderr(&o));
+    let o = with_config("cache = \"/no/such/cache\"\n", p)
+        .args(["query", "* | count", "."])
+        .output()
+        .unwrap();
+    assert_eq!(o.status.code(), Some(2));
+    assert!(
+        stderr(&o).starts_with("error: --cache /no/such/cache: no such folder"),
+        "{}",
+        stderr(&o)
+    );
+}
+
+#[test]
+fn the_config_file_names_rules_folders_and_the_colour() {
+    let dir = fixture();
+    let p = dir.path();
+    object_rule(p);
+    let o = with_config("rules = [\"rules\"]\n", p)
+        .args(["detect", "trail.json", "--format", "json"])
+        .output()
+        .unwrap();
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    // The one rule of `rules/` fired (the layout of a hit is another test's business).
+    let hits: serde_json::Value = serde_json::from_str(&stdout(&o)).unwrap();
+    assert_eq!(hits.as_array().unwrap().len(), 1);
+    assert!(stdout(&o).contains("\"Object read\""), "{hits}");
+    let o = with_config("rules = [\"rules\", \"gone\"]\n", p)
+        .args(["detect", "trail.json"])
+        .output()
+        .unwrap();
+    assert_eq!(o.status.code(), Some(2));
+    assert_eq!(
+        stderr(&o),
+        format!(
+            "error: rules folder gone does not exist (it is in the config file {}: `rules`)\n",
+            p.join("xdg/trailhunt/config.toml").display()
+        )
+    );
+
+    let red = "\u{1b}[1m\u{1b}[31merror:";
+    let err = |c: &mut std::process::Command| stderr(&c.arg("query").output().unwrap());
+    assert!(err(with_config("color = \"always\"\n", p).env_remove("NO_COLOR")).starts_with(red));
+    // NO_COLOR beats the file; --color beats both.
+    assert!(err(&mut with_config("color = \"always\"\n", p)).starts_with("error: the following"));
+    assert!(
+        err(with_config("color = \"never\"\n", p).args(["--color", "always"])).starts_with(red)
+    );
+}
+
+#[test]
+fn a_malformed_config_file_is_an_error_naming_the_file_and_line() {
+    let dir = fixture();
+    let p = dir.path();
+    let file = p.join("xdg/trailhunt/config.toml");
+    for (toml, place, what) in [
+        (
+            "format = \"csv\"\ncolor = \"sometimes\"\n",
+            "line 2, column 9",
+            "`color = \"sometimes\"` is not one of auto, always, never",
+        ),
+        (
+            "# mine\nfromat = \"csv\"\n",
+            "line 2, column 1",
+            "unknown field `fromat`",
+        ),
+    ] {
+        let o = with_config(toml, p)
+            .args(["query", "*", "."])
+            .output()
+            .unwrap();
+        assert_eq!(o.status.code(), Some(2));
+        assert!(
+            stderr(&o).starts_with(&format!(
+                "error: config file {} {place}: {what}",
+                file.display()
+            )),
+            "{}",
+            stderr(&o)
+        );
+    }
+    let o = with_config("", p)
+        .env("TRAILHUNT_CONFIG", p.join("missing.toml"))
+        .args(["query", "*", "."])
+        .output()
+        .unwrap();
+    assert_eq!(o.status.code(), Some(2));
+    assert!(
+        stderr(&o).starts_with(&format!(
+            "error: cannot read the config file {} (TRAILHUNT_CONFIG): ",
+            p.join("missing.toml").display()
+        )),
+        "{}",
+        stderr(&o)
+    );
+}
+
+#[test]
+fn man_prints_the_page_of_trailhunt_and_of_each_command() {
+    let dir = fixture();
+    let o = run(&["man"], dir.path());
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    let page = stdout(&o);
+    let version = stdout(&run(&["--version"], dir.path()));
+    assert!(
+        page.contains(&format!(".TH trailhunt 1  \"{}\"", version.trim_end())),
+        "{page}"
+    );
+    for cmd in ["load", "query", "columns", "detect", "completions", "man"] {
+        assert!(
+            page.contains(&format!("trailhunt\\-{cmd}(1)")),
+            "{cmd}: {page}"
+        );
+    }
+    let o = run(&["man", "query"], dir.path());
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    let page = stdout(&o);
+    assert!(page.contains(".TH trailhunt-query 1 "), "{page}");
+    assert!(
+        page.contains("trailhunt query \\- Run a query over CloudTrail logs"),
+        "{page}"
+    );
+    assert!(page.contains("\\fB\\-\\-out\\fR"), "{page}");
+    let o = run(&["man", "qeury"], dir.path());
+    assert_eq!(o.status.code(), Some(2));
+    assert_eq!(
+        stderr(&o),
+        "error: no command `qeury`; did you mean `query`? the commands are: load, index, generate, query, explain, columns, repl, library, detect, hunt, rules, sigma, completions, man\n"
     );
 }

@@ -380,3 +380,42 @@ fn a_load_shows_its_progress_on_a_terminal() {
         rexpect::process::wait::WaitStatus::Exited(p.process.child_pid, 0)
     );
 }
+
+/// `--color always` colours the REPL's input even with NO_COLOR set (the flag wins);
+/// `--color never` does not, on a terminal.
+#[test]
+fn the_color_flag_decides_the_repl_highlighting() {
+    let data = common::fixture();
+    let home = tempfile::tempdir().unwrap();
+    for (when, coloured) in [("always", true), ("never", false)] {
+        let mut cmd = Command::new(env!("CARGO_BIN_EXE_trailhunt"));
+        cmd.args(["repl", "--threads", "1", "--color", when])
+            .arg(data.path())
+            .current_dir(home.path())
+            .env("HOME", home.path())
+            .env("XDG_CONFIG_HOME", home.path().join("config"))
+            .env("XDG_DATA_HOME", home.path().join("data"))
+            .env("TERM", "xterm");
+        if coloured {
+            cmd.env("NO_COLOR", "1");
+        } else {
+            cmd.env_remove("NO_COLOR");
+        }
+        let mut p = spawn_command(cmd, Some(20_000)).expect("spawn the REPL");
+        p.exp_string(PROMPT).expect("first prompt");
+        // A string literal is green when highlighted (while it is typed: Enter draws
+        // the accepted line again, plain).
+        send(&mut p, "eventName=\"ConsoleLogin\" | count");
+        if coloured {
+            p.exp_string("\u{1b}[32m\"ConsoleLogin\"")
+                .expect("--color always: the string in green");
+        }
+        send(&mut p, "\r");
+        let typed = p.exp_string("@q.count").expect("the result");
+        if !coloured {
+            assert!(!typed.contains("\u{1b}[3"), "--color never: {typed:?}");
+        }
+        send(&mut p, "\\quit\r");
+        p.exp_eof().expect("the REPL ends");
+    }
+}

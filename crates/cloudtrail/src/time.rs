@@ -188,8 +188,144 @@ pub fn format_rfc3339(nanos: i64) -> String {
     }
 }
 
+/// The zone printed times are shown in (`--tz`). Times trailhunt compares, stores or
+/// puts in identifiers stay UTC ([`format_rfc3339`]); only [`format_display`] uses it.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum Zone {
+    /// UTC, printed with a `Z`.
+    #[default]
+    Utc,
+    /// A fixed offset east of UTC, in seconds.
+    Fixed(i32),
+    /// The system's zone (`TZ`, else /etc/localtime), daylight saving included.
+    Local,
+}
+
+static DISPLAY_ZONE: std::sync::OnceLock<Zone> = std::sync::OnceLock::new();
+
+/// Set the zone of [`format_display`] for this process (once; later calls are ignored).
+pub fn set_display_zone(z: Zone) {
+    let _ = DISPLAY_ZONE.set(z);
+}
+
+/// `UTC` (or `Z`), `local`, or an offset: `+02:00`, `-05:30`, `+0200`, `+02`.
+pub fn parse_zone(s: &str) -> Result<Zone, String> {
+    let t = s.trim();
+    if t.eq_ignore_ascii_case("utc") || t.eq_ignore_ascii_case("z") {
+        return Ok(Zone::Utc);
+    }
+    if t.eq_ignore_ascii_case("local") {
+        return Ok(Zone::Local);
+    }
+    let bad = || {
+        format!(
+            "`{s}` is not a zone trailhunt reads: give UTC, local or an offset like +02:00 (for a named zone, set TZ and give local, e.g. TZ=Europe/Paris trailhunt --tz local …)"
+        )
+    };
+    let (sign, rest) = match t.as_bytes().first() {
+        Some(b'+') => (1, &t[1..]),
+        Some(b'-') => (-1, &t[1..]),
+        _ => return Err(bad()),
+    };
+    let digits: String = rest.chars().filter(|c| *c != ':').collect();
+    let colons = rest.matches(':').count();
+    if !digits.chars().all(|c| c.is_ascii_digit())
+        || !matches!((digits.len(), colons), (2, 0) | (4, 0) | (4, 1))
+        || (colons == 1 && rest.find(':') != Some(2))
+    {
+        return Err(bad());
+    }
+    let h: i32 = digits[..2].parse().map_err(|_| bad())?;
+    let m: i32 = if digits.len() == 4 {
+        digits[2..].parse().map_err(|_| bad())?
+    } else {
+        0
+    };
+    if h > 23 || m > 59 {
+        return Err(format!("`{s}`: an offset is at most 23:59 hours"));
+    }
+    Ok(Zone::Fixed(sign * (h * 3600 + m * 60)))
+}
+
+impl Zone {
+    /// Seconds east of UTC at instant `nanos`.
+    pub fn offset_at(self, nanos: i64) -> i32 {
+        match self {
+            Zone::Utc => 0,
+            Zone::Fixed(s) => s,
+            Zone::Local => {
+                use chrono::{Offset, TimeZone};
+                chrono::Local
+                    .timestamp_opt(nanos.div_euclid(1_000_000_000), 0)
+                    .earliest()
+                    .map_or(0, |t| t.offset().fix().local_minus_utc())
+            }
+        }
+    }
+}
+
+/// RFC 3339 in `zone`: `Z` when the offset is 0, else `±HH:MM`.
+pub fn format_in(nanos: i64, zone: Zone) -> String {
+    let off = zone.offset_at(nanos);
+    if off == 0 {
+        return format_rfc3339(nanos);
+    }
+    let local = nanos.saturating_add(i64::from(off) * 1_000_000_000);
+    let mut s = format_rfc3339(local);
+    s.pop(); // the `Z`
+    let a = off.unsigned_abs();
+    s.push_str(&format!(
+        "{}{:02}:{:02}",
+        if off < 0 { '-' } else { '+' },
+        a / 3600,
+        a / 60 % 60
+    ));
+    s
+}
+
+/// A time as printed for people and output files: RFC 3339 in the `--tz` zone (UTC
+/// unless [`set_display_zone`] said otherwise).
+pub fn format_display(nanos: i64) -> String {
+    format_in(nanos, DISPLAY_ZONE.get().copied().unwrap_or_default())
+}
+
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn zones_parse_and_print() {
+        use super::{Zone, format_in, parse_event_time, parse_zone};
+        assert_eq!(parse_zone("UTC"), Ok(Zone::Utc));
+        assert_eq!(parse_zone("local"), Ok(Zone::Local));
+        assert_eq!(parse_zone("+02:00"), Ok(Zone::Fixed(7200)));
+        assert_eq!(parse_zone("-0530"), Ok(Zone::Fixed(-(5 * 3600 + 30 * 60))));
+        assert_eq!(parse_zone("+02"), Ok(Zone::Fixed(7200)));
+        for bad in [
+            "Europe/Paris",
+            "2",
+            "+2",
+            "+02:0",
+            "+0:200",
+            "+24:00",
+            "+02:60",
+            "++02",
+        ] {
+            assert!(parse_zone(bad).is_err(), "{bad}");
+        }
+        let t = parse_event_time("2024-03-01T23:30:00Z").unwrap();
+        assert_eq!(format_in(t, Zone::Utc), "2024-03-01T23:30:00Z");
+        assert_eq!(format_in(t, Zone::Fixed(7200)), "2024-03-02T01:30:00+02:00");
+        assert_eq!(
+            format_in(t, Zone::Fixed(-(5 * 3600 + 30 * 60))),
+            "2024-03-01T18:00:00-05:30"
+        );
+        assert_eq!(format_in(t, Zone::Fixed(0)), "2024-03-01T23:30:00Z");
+        let f = parse_event_time("2024-03-01T00:00:00.25Z").unwrap();
+        assert_eq!(
+            format_in(f, Zone::Fixed(-3600)),
+            "2024-02-29T23:00:00.25-01:00"
+        );
+    }
+
     use super::*;
 
     #[test]

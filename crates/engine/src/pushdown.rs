@@ -180,6 +180,7 @@ pub fn hints(query: &Query) -> LoadHints {
             StageKind::Sort(keys) => keys.iter().for_each(|k| w.path(&k.path)),
             StageKind::Top(t) | StageKind::Rare(t) => {
                 w.path(&t.path);
+                t.by.iter().for_each(|p| w.path(p));
                 events_out = false;
             }
             StageKind::Timechart(t) => {

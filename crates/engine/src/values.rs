@@ -14,7 +14,7 @@ use datafusion::scalar::ScalarValue;
 use serde_json::Value;
 use trailhunt_cloudtrail::Catalog;
 use trailhunt_cloudtrail::catalog::ROOT;
-use trailhunt_cloudtrail::time::format_rfc3339;
+use trailhunt_cloudtrail::time::{format_display, format_rfc3339};
 
 /// Field metadata marking a Utf8 column whose values are JSON text (printed as JSON).
 pub const JSON_META: &str = "trailhunt.json";
@@ -220,16 +220,17 @@ fn scalar_json(v: ScalarValue) -> Value {
         S::Float64(Some(x)) => float_json(x),
         S::Utf8(Some(x)) | S::LargeUtf8(Some(x)) | S::Utf8View(Some(x)) => Value::String(x),
         S::Boolean(Some(b)) => Value::Bool(b),
+        // Printed: in the `--tz` zone.
         S::TimestampSecond(Some(t), _) => {
-            Value::String(format_rfc3339(t.saturating_mul(1_000_000_000)))
+            Value::String(format_display(t.saturating_mul(1_000_000_000)))
         }
         S::TimestampMillisecond(Some(t), _) => {
-            Value::String(format_rfc3339(t.saturating_mul(1_000_000)))
+            Value::String(format_display(t.saturating_mul(1_000_000)))
         }
         S::TimestampMicrosecond(Some(t), _) => {
-            Value::String(format_rfc3339(t.saturating_mul(1_000)))
+            Value::String(format_display(t.saturating_mul(1_000)))
         }
-        S::TimestampNanosecond(Some(t), _) => Value::String(format_rfc3339(t)),
+        S::TimestampNanosecond(Some(t), _) => Value::String(format_display(t)),
         S::Dictionary(_, inner) => scalar_json(*inner),
         v if v.is_null() => Value::Null,
         v => Value::String(v.to_string()),

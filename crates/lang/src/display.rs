@@ -294,8 +294,14 @@ impl Display for StageKind {
                 f.write_str("dedup ")?;
                 write_list(f, cols, ", ")
             }
-            StageKind::Top(t) => write!(f, "top {} {}", t.path, t.limit),
-            StageKind::Rare(t) => write!(f, "rare {} {}", t.path, t.limit),
+            StageKind::Top(t) | StageKind::Rare(t) => {
+                write!(f, "{} {} {}", self.name(), t.path, t.limit)?;
+                if !t.by.is_empty() {
+                    f.write_str(" by ")?;
+                    write_list(f, &t.by, ", ")?;
+                }
+                Ok(())
+            }
             StageKind::Timechart(t) => {
                 f.write_str("timechart")?;
                 if let Some(b) = &t.bucket {

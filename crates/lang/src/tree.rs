@@ -190,8 +190,13 @@ fn stage(s: &StageKind) -> Node {
                 .collect(),
         ),
         StageKind::Dedup(cols) => paths("dedup", cols),
-        StageKind::Top(t) => node("top", vec![path(&t.path), leaf(t.limit.to_string())]),
-        StageKind::Rare(t) => node("rare", vec![path(&t.path), leaf(t.limit.to_string())]),
+        StageKind::Top(t) | StageKind::Rare(t) => {
+            let mut items = vec![path(&t.path), leaf(t.limit.to_string())];
+            if !t.by.is_empty() {
+                items.push(paths("by", &t.by));
+            }
+            node(s.name(), items)
+        }
         StageKind::Timechart(t) => node(
             "timechart",
             vec![

@@ -1,25 +1,19 @@
 //! The REPL's backslash commands.
 
-use std::collections::{BTreeMap, HashMap};
 use std::io::Write;
 
 use anyhow::{Result, bail};
 use tabled::builder::Builder;
 use tabled::settings::Style;
-use trailhunt_cloudtrail::catalog::Segment;
-use trailhunt_cloudtrail::schema::{KV, TYPED, TypedKind, kind};
-use trailhunt_engine::values::Kv;
-use trailhunt_engine::{Engine, TimeRange};
+use trailhunt_engine::TimeRange;
 use trailhunt_print::Format;
 
 use super::helper::COMMANDS;
-use super::{Flow, Session, strip_indices};
+use super::{Flow, Session};
+use crate::columns_cmd;
 use crate::library_cmd::first_line;
 use crate::util::parse_duration;
 use crate::util::parse_time;
-
-const OBJECT: u8 = 1 << 6;
-const ARRAY: u8 = 1 << 7;
 
 impl Session {
     pub(super) fn command(&mut self, line: &str, out: &mut dyn Write) -> Result<Flow> {
@@ -204,77 +198,23 @@ impl Session {
         Ok(())
     }
 
-    /// `\columns [PREFIX]`: paths with their types and how many events hold them.
+    /// `\columns [PREFIX]`: paths with their types and how many events hold them (the
+    /// rows of `trailhunt columns`).
     fn columns(&mut self, prefix: Option<&str>, out: &mut dyn Write) -> Result<()> {
         if self.path_types.is_none() {
-            self.path_types = Some(scan_kinds(&self.engine));
+            self.path_types = Some(columns_cmd::scan(&self.engine));
         }
-        let kinds = self.path_types.as_ref().cloned().unwrap_or_default();
-        let cat = self.engine.catalog();
-        // display (without positions) → (type bits, events)
-        let mut rows: BTreeMap<String, (u8, u64)> = BTreeMap::new();
-        cat.for_each(|id, info| {
-            if info.display_no_index.is_empty() {
-                return;
-            }
-            let mut bits = kinds.get(&id).copied().unwrap_or(0);
-            if let Some(i) = self.engine.layout().typed(id) {
-                bits |= match TYPED[i].1 {
-                    TypedKind::Str => 1 << kind::STRING,
-                    TypedKind::Bool => 1 << kind::BOOL,
-                };
-            }
-            let e = rows.entry(info.display_no_index.clone()).or_default();
-            e.0 |= bits;
-            e.1 = e.1.max(cat.count(id));
-            if info.parent != trailhunt_cloudtrail::catalog::ROOT {
-                let parent = strip_indices(&cat.display(info.parent));
-                let p = rows.entry(parent).or_default();
-                p.0 |= if matches!(info.segment, Segment::Index(_)) {
-                    ARRAY
-                } else {
-                    OBJECT
-                };
-            }
-        });
-        // Objects count the events holding anything below them.
-        let keys: Vec<String> = rows.keys().cloned().collect();
-        let mut by_len = keys;
-        by_len.sort_by_key(|k| std::cmp::Reverse(k.len()));
-        for k in by_len {
-            let n = rows.get(&k).map_or(0, |r| r.1);
-            if let Some((parent, _)) = k.rsplit_once('.')
-                && let Some(p) = rows.get_mut(parent)
-            {
-                p.1 = p.1.max(n);
-            }
-        }
-        let matches = |p: &str| match prefix {
-            None => true,
-            Some(x) => p.to_lowercase().starts_with(&x.to_lowercase()),
-        };
-        let mut shown: Vec<(&String, &(u8, u64))> =
-            rows.iter().filter(|(p, _)| matches(p)).collect();
-        if shown.is_empty()
-            && let Some(x) = prefix
-        {
-            let x = x.to_lowercase();
-            shown = rows
-                .iter()
-                .filter(|(p, _)| p.to_lowercase().contains(&x))
-                .collect();
-        }
+        let none = columns_cmd::Scan::default();
+        let scan = self.path_types.as_ref().unwrap_or(&none);
+        let rows = columns_cmd::columns(&self.engine, scan);
+        let shown = columns_cmd::matching(&rows, prefix);
         if shown.is_empty() {
             writeln!(out, "no column matches `{}`", prefix.unwrap_or(""))?;
             return Ok(());
         }
         let total = shown.len();
         let cap = self.screen.map(|(_, h)| h.saturating_sub(7).max(5));
-        let mut b = Builder::default();
-        b.push_record(["column", "type", "events"]);
-        for (p, (bits, n)) in shown.iter().take(cap.unwrap_or(usize::MAX)) {
-            b.push_record([(*p).clone(), type_name(*bits), n.to_string()]);
-        }
+        let b = columns_cmd::table_builder(shown.into_iter().take(cap.unwrap_or(usize::MAX)));
         self.write_table(b, out)?;
         match cap {
             Some(c) if c < total => writeln!(
@@ -285,43 +225,6 @@ impl Session {
         }
         Ok(())
     }
-}
-
-fn type_name(bits: u8) -> String {
-    let names = [
-        (1 << kind::STRING, "string"),
-        (1 << kind::NUMBER, "number"),
-        (1 << kind::BOOL, "bool"),
-        (OBJECT | (1 << kind::EMPTY_OBJECT), "object"),
-        (ARRAY | (1 << kind::EMPTY_ARRAY), "array"),
-        (1 << kind::NULL, "null"),
-    ];
-    let v: Vec<&str> = names
-        .iter()
-        .filter(|(b, _)| bits & b != 0)
-        .map(|(_, n)| *n)
-        .collect();
-    v.join("|")
-}
-
-/// Which kinds of value each nested path holds: one pass over the loaded events.
-fn scan_kinds(engine: &Engine) -> HashMap<u32, u8> {
-    let mut m: HashMap<u32, u8> = HashMap::new();
-    let Ok(o) = engine.run("*", TimeRange::default()) else {
-        return m;
-    };
-    for b in &o.batches {
-        let Some(kv) = b.column_by_name(KV) else {
-            continue;
-        };
-        let Ok(kv) = Kv::with_ids(kv, engine.catalog()) else {
-            continue;
-        };
-        for j in 0..kv.codes.len() {
-            *m.entry(kv.id(j)).or_default() |= 1u8 << kv.kinds[j].min(5);
-        }
-    }
-    m
 }
 
 /// The help: a few lines on queries, then the commands in two aligned columns, the

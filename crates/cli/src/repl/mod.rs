@@ -13,7 +13,7 @@ use std::process::ExitCode;
 
 use anyhow::{Context, Result};
 use clap::Args;
-use rustyline::config::{CompletionType, Config};
+use rustyline::config::{ColorMode, CompletionType, Config};
 use rustyline::error::ReadlineError;
 use rustyline::history::FileHistory;
 use rustyline::{EditMode, Editor};
@@ -74,7 +74,7 @@ pub struct Session {
     cancel: CancelToken,
     /// Terminal size, when standard output is one: tables fit it.
     screen: Option<(usize, usize)>,
-    path_types: Option<std::collections::HashMap<u32, u8>>,
+    path_types: Option<crate::columns_cmd::Scan>,
 }
 
 /// Whether to go on reading input.
@@ -117,7 +117,7 @@ pub fn run(args: ReplArgs) -> Result<ExitCode> {
         path_types: None,
         engine,
     };
-    let color = terminal && std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty());
+    let color = crate::util::color_for(terminal);
     let helper = ReplHelper {
         paths: session.path_entries(),
         library: session.library_names(),
@@ -129,6 +129,13 @@ pub fn run(args: ReplArgs) -> Result<ExitCode> {
         .completion_type(CompletionType::List)
         .edit_mode(EditMode::Emacs)
         .max_history_size(10_000)?
+        // The line editor's own NO_COLOR check would override `--color always`: the
+        // decision above is the one.
+        .color_mode(if color {
+            ColorMode::Forced
+        } else {
+            ColorMode::Disabled
+        })
         .build();
     let mut rl: Editor<ReplHelper, FileHistory> = Editor::with_config(config)?;
     rl.set_helper(Some(helper));
@@ -156,7 +163,7 @@ pub fn run(args: ReplArgs) -> Result<ExitCode> {
             continue;
         }
         let _ = rl.add_history_entry(line.trim_end());
-        let mut out = std::io::stdout().lock();
+        let mut out = crate::util::stdout();
         let flow = session.handle(&line, &mut out);
         drop(out);
         // The queries `\and` and `\edit` ran come after the command, so Up recalls them.
@@ -172,7 +179,7 @@ pub fn run(args: ReplArgs) -> Result<ExitCode> {
         match flow {
             Ok(Flow::Quit) => break,
             Ok(Flow::Continue) => {}
-            Err(e) if crate::util::is_broken_pipe(&e) => return Ok(ExitCode::SUCCESS),
+            Err(e) if crate::util::stdout_closed(&e) => return Ok(ExitCode::SUCCESS),
             Err(e) => eprintln!("error: {e:#}"),
         }
         if let Some(h) = rl.helper_mut() {
@@ -321,7 +328,7 @@ impl Session {
 }
 
 /// `resources[0].ARN` → `resources.ARN` (brackets inside backticks are kept).
-fn strip_indices(s: &str) -> String {
+pub(crate) fn strip_indices(s: &str) -> String {
     let mut out = String::with_capacity(s.len());
     let mut in_tick = false;
     let mut in_index = false;

@@ -302,7 +302,7 @@ impl<'a> Planner<'a> {
                 ParseError::new(p.span, format!("unknown column `{name}`: no event has it"));
             e = match suggest(&name, &known_paths(self.catalog), &extra_refs).filter(|s| *s != name) {
                 Some(s) => e.help(format!("did you mean `{s}`?")),
-                None => e.help("`\\columns` in the REPL lists the columns the data has, with their types and counts"),
+                None => e.help("`trailhunt columns PATH...` (or `\\columns` in the REPL) lists the columns the data has, with their types and counts"),
             };
             e
         } else {

@@ -201,6 +201,12 @@ impl Planner<'_> {
                 self.sorted(st, sorts, span)
             }
             StageKind::Dedup(cols) => self.dedup(st, cols, span),
+            StageKind::Top(t) if !t.by.is_empty() => {
+                self.top_by(st, &t.path, t.limit, &t.by, true, span)
+            }
+            StageKind::Rare(t) if !t.by.is_empty() => {
+                self.top_by(st, &t.path, t.limit, &t.by, false, span)
+            }
             StageKind::Top(t) => self.top(st, &t.path, t.limit, true, span),
             StageKind::Rare(t) => self.top(st, &t.path, t.limit, false, span),
             StageKind::Timechart(tc) => self.timechart(st, tc, span),
@@ -637,11 +643,94 @@ impl Planner<'_> {
         let e = ParseError::new(p.span, format!("`{}` matches no column here", p.raw));
         if st.events {
             e.help(
-                "`\\columns` in the REPL lists the columns the data has, with their types and counts",
+                "`trailhunt columns PATH...` (or `\\columns` in the REPL) lists the columns the data has, with their types and counts",
             )
         } else {
             e.help(format!("the columns here are: {}", st.columns().join(", ")))
         }
+    }
+
+    /// `top c n by d…`: within each group of `by`, the `n` most (or least) common
+    /// values of `c`, each with its count and its percent of the group's events.
+    /// Rows come by group, then by count.
+    fn top_by(
+        &self,
+        st: State,
+        col: &ColumnPath,
+        n: u64,
+        by: &[ColumnPath],
+        most: bool,
+        span: trailhunt_lang::Span,
+    ) -> PResult<State> {
+        let name = path_name(col);
+        let what = if most { "top" } else { "rare" };
+        self.no_wildcard(&st, col, what)?;
+        if let Some(p) = by.iter().find(|p| path_name(p) == name) {
+            return Err(ParseError::new(
+                p.span,
+                format!(
+                    "`{what}` counts `{name}` within groups of it: give another column after `by`"
+                ),
+            ));
+        }
+        // One row per value of each multi-valued `by` column, then the events of each
+        // group counted before `c`'s values are.
+        let (st, groups) = self.group(st, by, what, span)?;
+        let events = Expr::from(WindowFunction::new(
+            WindowFunctionDefinition::AggregateUDF(
+                datafusion::functions_aggregate::count::count_udaf(),
+            ),
+            vec![lit(1i64)],
+        ))
+        .partition_by(groups.iter().map(|(e, _)| e.clone()).collect())
+        .build()
+        .map_err(|e| df_err(span, e))?;
+        let mut st = self.window(st, vec![events.alias("__events")], span)?;
+        let value = match self.values(&st, col)? {
+            Values::One(e) => e,
+            Values::Many(e) => {
+                st = self.unnest(st, vec![(e, "__mvtop".to_string())], span)?;
+                ident("__mvtop")
+            }
+        };
+        let mut keys: Vec<Expr> = groups.iter().map(|(e, n)| e.clone().alias(n)).collect();
+        keys.push(value.alias(&name));
+        st.b =
+            st.b.aggregate(
+                keys,
+                vec![
+                    agg::count(lit(1i64)).alias(COUNT),
+                    agg::max(ident("__events")).alias("__total"),
+                ],
+            )
+            .map_err(|e| df_err(span, e))?;
+        st.events = false;
+        let rank = row_number()
+            .partition_by(groups.iter().map(|(_, n)| ident(n)).collect())
+            .order_by(vec![
+                ident(COUNT).sort(!most, false),
+                ident(&name).sort(true, false),
+            ])
+            .build()
+            .map_err(|e| df_err(span, e))?;
+        st = self.window(st, vec![rank.alias("__rank")], span)?;
+        st.b =
+            st.b.filter(ident("__rank").lt_eq(lit(n as i64)))
+                .map_err(|e| df_err(span, e))?;
+        let percent = (datafusion::logical_expr::cast(ident(COUNT), DataType::Float64)
+            * lit(100.0)
+            / datafusion::logical_expr::cast(ident("__total"), DataType::Float64))
+        .alias("percent");
+        let mut cols: Vec<Expr> = groups.iter().map(|(_, n)| ident(n)).collect();
+        cols.extend([ident(&name), ident(COUNT), percent]);
+        st.b = st.b.project(cols).map_err(|e| df_err(span, e))?;
+        let mut sort: Vec<SortExpr> = groups
+            .iter()
+            .map(|(_, n)| ident(n).sort(true, false))
+            .collect();
+        sort.push(ident(COUNT).sort(!most, false));
+        sort.push(ident(&name).sort(true, false));
+        self.sorted(st, sort, span)
     }
 
     fn top(

@@ -229,8 +229,10 @@ pub struct SortKey {
 pub struct TopRare {
     /// The column whose values are counted.
     pub path: ColumnPath,
-    /// How many values to keep (default 10).
+    /// How many values to keep (default 10), per group of `by`.
     pub limit: u64,
+    /// `top c n by d, e`: the values of `c` counted within each group of these.
+    pub by: Vec<ColumnPath>,
     /// The text after the stage name.
     pub span: Span,
 }

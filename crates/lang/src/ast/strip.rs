@@ -148,6 +148,7 @@ impl Strip for Stage {
             StageKind::Top(t) | StageKind::Rare(t) => {
                 t.span.strip();
                 t.path.strip();
+                t.by.strip();
             }
             StageKind::Timechart(t) => {
                 t.span.strip();

@@ -292,7 +292,8 @@ impl<'a> Parser<'a> {
                 )
                 .expected(["a number"]));
             }
-            Some('(') => self.value_group()?,
+            // `,` separates values too (`col = (a, b)`), as in `col IN (a, b)`.
+            Some('(') => self.value_group_with_commas(true)?,
             Some(_) => {
                 let v = self.value()?;
                 if is_lone_star(&v) {

@@ -64,6 +64,8 @@ impl<'a> Parser<'a> {
             "eval" => StageKind::Eval(self.assignments()?),
             "where" => StageKind::Where(self.where_cond(name_span)?),
             "table" => StageKind::Table(self.column_list_stage("table")?),
+            // Splunk's spelling of `table` (only the keeping form: `fields - c` is refused).
+            "fields" => StageKind::Table(self.fields_stage()?),
             "head" => StageKind::Head(self.limit_stage("head")?),
             "tail" => StageKind::Tail(self.limit_stage("tail")?),
             "sort" => StageKind::Sort(self.sort_keys()?),
@@ -159,6 +161,26 @@ impl<'a> Parser<'a> {
         Ok(cols)
     }
 
+    /// `fields a, b` keeps columns, as `table` does; Splunk's `fields - a` (drop
+    /// columns) and `fields + a` are not this language's.
+    fn fields_stage(&mut self) -> PResult<Vec<ColumnPath>> {
+        self.skip_ws();
+        if let Some(sign) = self.peek().filter(|c| *c == '-' || *c == '+') {
+            let at = self.pos;
+            self.eat(sign);
+            if sign == '-' {
+                return Err(ParseError::new(
+                    Span::new(at, at + 1),
+                    "`fields -` (dropping columns) is not supported",
+                )
+                .expected(["a column name"])
+                .help("list the columns to keep instead, e.g. `fields eventTime, eventName`"));
+            }
+            self.skip_ws();
+        }
+        self.column_list_stage("fields")
+    }
+
     fn by_clause(&mut self) -> PResult<Vec<ColumnPath>> {
         self.skip_ws();
         let at = self.pos;
@@ -222,7 +244,8 @@ impl<'a> Parser<'a> {
         let name_span = Span::new(start, self.pos);
         let mut func = match name.to_ascii_lowercase().as_str() {
             "count" => AggFunc::Count,
-            "countdistinct" => AggFunc::CountDistinct,
+            // `dc` and `distinct_count` are Splunk's spellings.
+            "countdistinct" | "dc" | "distinct_count" => AggFunc::CountDistinct,
             "sum" => AggFunc::Sum,
             "avg" => AggFunc::Avg,
             "min" => AggFunc::Min,
@@ -510,9 +533,11 @@ impl<'a> Parser<'a> {
         if call {
             self.close_paren(start)?;
         }
+        let by = self.by_clause()?;
         Ok(TopRare {
             path,
             limit,
+            by,
             span: Span::new(start, self.pos),
         })
     }

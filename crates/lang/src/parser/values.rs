@@ -144,10 +144,6 @@ impl<'a> Parser<'a> {
 
     /// `( … )` after `col:` or `col=`: a plain space-separated list (any of) or a
     /// group with explicit `and`/`or`/`not` and nested parentheses.
-    pub(super) fn value_group(&mut self) -> PResult<FieldValue> {
-        self.value_group_with_commas(false)
-    }
-
     /// A value group; with `commas`, `,` also separates values (`col IN (a, b)`).
     pub(super) fn value_group_with_commas(&mut self, commas: bool) -> PResult<FieldValue> {
         let saved = std::mem::replace(&mut self.commas, commas);
