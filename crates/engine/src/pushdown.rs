@@ -10,7 +10,7 @@ use trailhunt_cloudtrail::schema::{self, TYPED};
 use crate::matcher::Matcher;
 use trailhunt_lang::ast::{
     Agg, ColumnPath, Expr, ExprKind, FieldValue, Filter, FilterKind, Op, Query, Quote, StageKind,
-    ValuePart, WhereCond,
+    Value, ValuePart, WhereCond,
 };
 
 /// Loading hints for one query.
@@ -258,28 +258,10 @@ fn typed_tests(f: &Filter) -> Vec<TypedTest> {
 /// matcher does.
 fn required_text(f: &Filter) -> Vec<String> {
     let mut out = Vec::new();
-    for t in conjunction(f) {
-        let value = match &t.kind {
-            FilterKind::Text(v) => v,
-            FilterKind::Field(ff) if matches!(ff.op, Op::Contains | Op::Eq) => {
-                let name = ff.path.dotted().unwrap_or_default();
-                // Derived and special columns are not in the file's text as such.
-                if name.is_empty()
-                    || plain(&name, &[]) && !TYPED.iter().any(|(p, _)| p.join(".") == name)
-                {
-                    continue;
-                }
-                match &ff.value {
-                    FieldValue::Value(v) if v.as_number().is_none() => v,
-                    _ => continue,
-                }
-            }
-            _ => continue,
-        };
+    for (op, value) in required_values(f) {
         // `field=value` equals the whole value, which JSON writes verbatim unless it holds
         // a character JSON may escape: the whole value must be in the file.
-        if let FilterKind::Field(ff) = &t.kind
-            && ff.op == Op::Eq
+        if op == Some(Op::Eq)
             && let [ValuePart::Text(text)] = value.parts.as_slice()
             && text.len() >= 3
             && !text.contains(|c: char| {
@@ -313,9 +295,24 @@ fn required_text(f: &Filter) -> Vec<String> {
 /// ends. Numbers compare as numbers and require nothing.
 fn required_tokens(f: &Filter) -> Vec<String> {
     let mut out = Vec::new();
+    for (op, value) in required_values(f) {
+        let edges = op == Some(Op::Eq) || value.quote != Quote::Double;
+        whole_tokens(&value.parts, edges, &mut out);
+    }
+    out.sort();
+    out.dedup();
+    out
+}
+
+/// The values of `f`'s top-level conjunction some value of every matching record holds:
+/// free text (operator `None`) and `col: v` / `col = v` on a typed or nested path (not a
+/// derived or special column, which the record's text does not hold as such; not a
+/// number, which compares as a number).
+fn required_values(f: &Filter) -> Vec<(Option<Op>, &Value)> {
+    let mut out = Vec::new();
     for t in conjunction(f) {
-        let (value, edges) = match &t.kind {
-            FilterKind::Text(v) => (v, v.quote != Quote::Double),
+        match &t.kind {
+            FilterKind::Text(v) => out.push((None, v)),
             FilterKind::Field(ff) if matches!(ff.op, Op::Contains | Op::Eq) => {
                 let name = ff.path.dotted().unwrap_or_default();
                 if name.is_empty()
@@ -323,19 +320,15 @@ fn required_tokens(f: &Filter) -> Vec<String> {
                 {
                     continue;
                 }
-                match &ff.value {
-                    FieldValue::Value(v) if v.as_number().is_none() => {
-                        (v, ff.op == Op::Eq || v.quote != Quote::Double)
-                    }
-                    _ => continue,
+                if let FieldValue::Value(v) = &ff.value
+                    && v.as_number().is_none()
+                {
+                    out.push((Some(ff.op), v));
                 }
             }
-            _ => continue,
-        };
-        whole_tokens(&value.parts, edges, &mut out);
+            _ => {}
+        }
     }
-    out.sort();
-    out.dedup();
     out
 }
 
