@@ -29,7 +29,7 @@ use trailhunt_cloudtrail::{
 };
 
 use crate::cache::read::{Columns, PathCounter, Piece, in_range, read_segment, with_source};
-use crate::cache::tokens::{Skip, TokenIndex, index_name};
+use crate::cache::tokens::{Skip, TokenIndex, index_path};
 use crate::cache::{Cache, Segment};
 use crate::listing::{FileRef, Location};
 use crate::order;
@@ -625,12 +625,7 @@ impl Job {
             return (Vec::new(), None);
         };
         let rows = first.first_row..last.first_row + last.rows;
-        let name = seg
-            .path
-            .file_name()
-            .map(|n| n.to_string_lossy().into_owned())
-            .unwrap_or_default();
-        let path = seg.path.with_file_name(index_name(&name));
+        let path = index_path(&seg.path);
         match TokenIndex::open(&path, seg.chunk_rows).and_then(|ix| ix.skippable(rows, &skip)) {
             Ok(ranges) => (ranges, None),
             Err(why) => (

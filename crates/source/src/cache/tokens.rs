@@ -328,3 +328,9 @@ impl TokenIndex {
 pub fn index_name(chunk: &str) -> String {
     format!("{}.tokens", chunk.strip_suffix(".parquet").unwrap_or(chunk))
 }
+
+/// The token index beside the chunk file at `chunk`.
+pub fn index_path(chunk: &Path) -> std::path::PathBuf {
+    let name = chunk.file_name().unwrap_or_default().to_string_lossy();
+    chunk.with_file_name(index_name(&name))
+}

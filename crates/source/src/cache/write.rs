@@ -21,7 +21,7 @@ use trailhunt_cloudtrail::schema::{self, SOURCE, TIMESTAMP, TypedLayout};
 use trailhunt_cloudtrail::{Catalog, DecodeOptions, FileReport, Progress};
 
 use super::read::chunk_schema;
-use super::tokens::{TokenWriter, index_name};
+use super::tokens::{TokenWriter, index_name, index_path};
 use super::{Cache, CacheError, Chunk, Entry, Manifest, key};
 use crate::exec::{CloudTrailExec, ScanLog};
 use crate::listing::{FileRef, Listing, spread};
@@ -408,7 +408,7 @@ fn write_partition(
     chunk: String,
     handle: &tokio::runtime::Handle,
 ) -> Result<PartitionOut, CacheError> {
-    let tokens_path = path.with_file_name(index_name(&chunk));
+    let tokens_path = index_path(path);
     let fail = |what: &str, e: &dyn std::fmt::Display| {
         let _ = std::fs::remove_file(path);
         let _ = std::fs::remove_file(&tokens_path);
@@ -481,8 +481,7 @@ fn chunk_is_whole(path: &Path, c: &Chunk) -> bool {
         return false;
     }
     if c.tokens > 0 {
-        let name = path.file_name().map(|n| n.to_string_lossy().into_owned());
-        let tokens = path.with_file_name(index_name(&name.unwrap_or_default()));
+        let tokens = index_path(path);
         if std::fs::metadata(&tokens).map_or(true, |m| m.len() != c.tokens)
             || super::tokens::TokenIndex::open(&tokens, c.rows).is_err()
         {
