@@ -151,14 +151,7 @@ pub fn read_segment(
     }
     if wanted.iter().all(|&n| n == 0) {
         // Nothing to read: every run is a piece without rows.
-        for run in 0..seg.runs.len() {
-            if !each(Piece::Rows {
-                run,
-                batches: Vec::new(),
-            }) {
-                return;
-            }
-        }
+        empty_runs(&wanted, &mut 0, &mut each);
         return;
     }
     let reader = match builder
@@ -176,20 +169,7 @@ pub fn read_segment(
     let mut run = 0usize;
     let mut held: Vec<RecordBatch> = Vec::new();
     let mut held_rows = 0u64;
-    // Runs with nothing to read come as pieces without rows, in their turn.
-    let empty_runs = |run: &mut usize, each: &mut dyn FnMut(Piece) -> bool| {
-        while wanted.get(*run) == Some(&0) {
-            if !each(Piece::Rows {
-                run: *run,
-                batches: Vec::new(),
-            }) {
-                return false;
-            }
-            *run += 1;
-        }
-        true
-    };
-    if !empty_runs(&mut run, &mut each) {
+    if !empty_runs(&wanted, &mut run, &mut each) {
         return;
     }
     for batch in reader {
@@ -233,7 +213,7 @@ pub fn read_segment(
                     return;
                 }
                 run += 1;
-                if !empty_runs(&mut run, &mut each) {
+                if !empty_runs(&wanted, &mut run, &mut each) {
                     return;
                 }
             }
@@ -245,6 +225,21 @@ pub fn read_segment(
             why: format!("cache chunk {name}: it ended before its last rows"),
         });
     }
+}
+
+/// From run `run` on, each run with nothing to read (`wanted` rows 0) as a piece without
+/// rows, in its turn; false when `each` says stop.
+fn empty_runs(wanted: &[u64], run: &mut usize, each: &mut impl FnMut(Piece) -> bool) -> bool {
+    while wanted.get(*run) == Some(&0) {
+        if !each(Piece::Rows {
+            run: *run,
+            batches: Vec::new(),
+        }) {
+            return false;
+        }
+        *run += 1;
+    }
+    true
 }
 
 /// The parts of `rows` outside every range of `skip` (in order, not overlapping).
