@@ -682,8 +682,16 @@ impl Engine {
         // the plan made after the scan can differ. A cache that primed the catalog with
         // every path of the listing leaves nothing to learn: the plan's projection says.
         let keep_nested = hints.needs_nested && !stream.primed;
-        let mut table = self.table(stream, required_text, Vec::new(), keep_nested, keep_if);
-        table.set_required_tokens(required_tokens);
+        let table = self.table(
+            stream,
+            ScanOptions {
+                required_text,
+                keep_nested,
+                keep_if,
+                required_tokens,
+                ..ScanOptions::default()
+            },
+        );
         let log = table.log();
         let _ = self.ctx.deregister_table(TABLE);
         self.ctx
@@ -692,29 +700,17 @@ impl Engine {
         Ok(Some(log))
     }
 
-    /// A table over the streaming engine's files: only files holding every text of
-    /// `required_text` and one of `required_any` (when not empty) are parsed; nested
-    /// values are kept when `keep_nested`.
-    fn table(
-        &self,
-        stream: &Stream,
-        required_text: Vec<String>,
-        required_any: Vec<String>,
-        keep_nested: bool,
-        keep_if: Vec<trailhunt_cloudtrail::KeepIf>,
-    ) -> CloudTrailTable {
+    /// A table over the streaming engine's files, scanned as `options` say (its
+    /// partitions and file cap are the engine's).
+    fn table(&self, stream: &Stream, options: ScanOptions) -> CloudTrailTable {
         CloudTrailTable::new(
             &stream.listing,
             self.catalog.clone(),
             self.layout.clone(),
             ScanOptions {
                 partitions: stream.options.threads,
-                required_text,
-                required_any,
                 max_file_bytes: stream.options.max_file_bytes,
-                keep_nested,
-                keep_if,
-                required_tokens: Vec::new(),
+                ..options
             },
         )
     }

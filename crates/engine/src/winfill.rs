@@ -138,7 +138,13 @@ fn windows_of(
             }
         }
     }
-    let table = engine.table(stream, Vec::new(), any, false, Vec::new());
+    let table = engine.table(
+        stream,
+        trailhunt_source::ScanOptions {
+            required_any: any,
+            ..Default::default()
+        },
+    );
     let cols = [ENTITY_ID, TIMESTAMP, ORDER];
     let full = trailhunt_source::table_schema();
     let projection: Vec<usize> = cols

@@ -65,12 +65,6 @@ pub struct CloudTrailTable {
 }
 
 impl CloudTrailTable {
-    /// Let a cached scan skip blocks of rows lacking one of these whole tokens (see
-    /// [`ScanOptions::required_tokens`]).
-    pub fn set_required_tokens(&mut self, tokens: Vec<String>) {
-        self.options.required_tokens = tokens;
-    }
-
     /// A table over `listing`, interning paths into `catalog`.
     pub fn new(
         listing: &Listing,
